@@ -1,0 +1,1 @@
+//! The Cloud API emulator.

@@ -1,0 +1,223 @@
+//! The one place where errors become gRPC statuses.
+//!
+//! Handlers return [`Error`] and use `?`; `From<Error> for Status` picks the
+//! code and attaches the rich details a client in any language can act on:
+//! `google.rpc.BadRequest` for invalid requests, `google.rpc.ErrorInfo` for
+//! Graph errors (reason `WHATSAPP_<code>`, domain `graph.facebook.com`).
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt as _};
+
+use crate::graph;
+
+/// The ErrorInfo domain of errors that come from Meta.
+pub const GRAPH_DOMAIN: &str = "graph.facebook.com";
+/// The ErrorInfo domain of errors the gateway raises itself.
+pub const WAGATE_DOMAIN: &str = "wagate";
+
+/// One problem with a request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The path of the field, e.g. `content.interactive.buttons.buttons[3].title`.
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into() }
+    }
+}
+
+/// Everything an RPC can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; nothing was sent.
+    #[error("invalid request: {}", describe(.0))]
+    Invalid(Vec<FieldViolation>),
+    /// No credentials, or unknown ones.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The credentials do not allow this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but the state forbids it now; `reason` names the rule.
+    #[error("{message}")]
+    Precondition {
+        /// A stable UPPER_SNAKE reason, e.g. `WINDOW_CLOSED`.
+        reason: &'static str,
+        /// What to do about it.
+        message: String,
+    },
+    /// The Graph API failed.
+    #[error(transparent)]
+    Graph(#[from] graph::Error),
+    /// The RPC exists in the contract but is not served yet.
+    #[error("{0} is not implemented yet")]
+    Unimplemented(&'static str),
+    /// A bug or an unexpected state; logged, never detailed to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<Vec<FieldViolation>> for Error {
+    fn from(violations: Vec<FieldViolation>) -> Self {
+        Self::Invalid(violations)
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+}
+
+/// The gRPC code that fits a Graph error code (REFERENCE.md §6.2).
+pub fn graph_code(code: i64, http_status: u16) -> Code {
+    match code {
+        0 | 190 => Code::Unauthenticated,
+        10 | 200..=299 | 131005 | 368 | 131031 | 130497 => Code::PermissionDenied,
+        4 | 80007 | 80008 | 130429 | 131056 | 131048 | 133016 => Code::ResourceExhausted,
+        100 | 131008 | 131009 | 132000 | 132005 | 132007 | 132012 | 131021 | 131051 | 131053 => {
+            Code::InvalidArgument
+        }
+        33 | 132001 => Code::NotFound,
+        131047 | 132015 | 132016 | 133010 | 131042 | 131030 | 131045 | 131037 => Code::FailedPrecondition,
+        2 | 131016 | 133004 | 131057 => Code::Unavailable,
+        1 | 131000 => Code::Internal,
+        _ if http_status >= 500 => Code::Unavailable,
+        _ => Code::Unknown,
+    }
+}
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Invalid(violations) => {
+                let message = format!("invalid request: {}", describe(&violations));
+                let mut details = ErrorDetails::new();
+                for v in violations {
+                    details.add_bad_request_violation(v.field, v.description);
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Error::Unauthenticated(m) => Status::unauthenticated(m),
+            Error::PermissionDenied(m) => Status::permission_denied(m),
+            Error::NotFound(m) => Status::not_found(m),
+            Error::Precondition { reason, message } => {
+                let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            Error::Unimplemented(rpc) => Status::unimplemented(format!("{rpc} is not implemented yet")),
+            Error::Graph(e) => graph_status(e),
+            Error::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                Status::internal("internal error; see the gateway log")
+            }
+        }
+    }
+}
+
+fn graph_status(err: graph::Error) -> Status {
+    match err {
+        graph::Error::Api(e) => {
+            let code = graph_code(e.code, e.http_status);
+            let mut metadata = HashMap::from([
+                ("code".to_owned(), e.code.to_string()),
+                ("http_status".to_owned(), e.http_status.to_string()),
+                ("type".to_owned(), e.kind.clone()),
+                ("fbtrace_id".to_owned(), e.fbtrace_id.clone()),
+                ("details".to_owned(), e.details.clone()),
+            ]);
+            if let Some(subcode) = e.subcode {
+                metadata.insert("subcode".to_owned(), subcode.to_string());
+            }
+            if let Some(transient) = e.is_transient {
+                metadata.insert("is_transient".to_owned(), transient.to_string());
+            }
+            let message = if e.details.is_empty() { e.message } else { format!("{}: {}", e.message, e.details) };
+            let details = ErrorDetails::with_error_info(format!("WHATSAPP_{}", e.code), GRAPH_DOMAIN, metadata);
+            Status::with_error_details(code, message, details)
+        }
+        graph::Error::Http { status, body } => {
+            tracing::warn!(status, body = %body, "graph answered without an error envelope");
+            let metadata = HashMap::from([("http_status".to_owned(), status.to_string())]);
+            let details = ErrorDetails::with_error_info(format!("HTTP_{status}"), GRAPH_DOMAIN, metadata);
+            let code = if status >= 500 { Code::Unavailable } else { Code::Unknown };
+            Status::with_error_details(
+                code,
+                format!("the Cloud API answered HTTP {status}; the message may or may not have been sent"),
+                details,
+            )
+        }
+        graph::Error::Timeout => Status::deadline_exceeded(
+            "the Cloud API did not answer in time; the message may or may not have been sent",
+        ),
+        graph::Error::Transport(m) => Status::unavailable(format!("the Cloud API is unreachable: {m}")),
+        graph::Error::Decode(m) => {
+            tracing::error!(error = %m, "undecodable graph answer");
+            Status::internal("the Cloud API answered with a body the gateway could not read")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64, http_status: u16) -> Error {
+        Error::Graph(graph::Error::Api(Box::new(graph::ApiError {
+            http_status,
+            code,
+            subcode: Some(2494010),
+            kind: "OAuthException".into(),
+            message: format!("(#{code}) title"),
+            details: "what happened".into(),
+            fbtrace_id: "trace".into(),
+            is_transient: None,
+        })))
+    }
+
+    #[test]
+    fn graph_errors_map_to_codes_with_error_info() {
+        for (code, expected) in [
+            (131047, Code::FailedPrecondition),
+            (130429, Code::ResourceExhausted),
+            (131056, Code::ResourceExhausted),
+            (100, Code::InvalidArgument),
+            (190, Code::Unauthenticated),
+            (132001, Code::NotFound),
+            (131016, Code::Unavailable),
+        ] {
+            let status = Status::from(api(code, 400));
+            assert_eq!(status.code(), expected, "code {code}");
+            let info = status.get_details_error_info().expect("ErrorInfo attached");
+            assert_eq!(info.reason, format!("WHATSAPP_{code}"));
+            assert_eq!(info.domain, GRAPH_DOMAIN);
+            assert_eq!(info.metadata["code"], code.to_string());
+            assert_eq!(info.metadata["subcode"], "2494010");
+            assert_eq!(info.metadata["fbtrace_id"], "trace");
+            assert_eq!(info.metadata["details"], "what happened");
+        }
+    }
+
+    #[test]
+    fn unknown_codes_follow_the_http_status() {
+        assert_eq!(Status::from(api(999_999, 503)).code(), Code::Unavailable);
+        assert_eq!(Status::from(api(999_999, 400)).code(), Code::Unknown);
+    }
+
+    #[test]
+    fn violations_become_bad_request_details() {
+        let status = Status::from(Error::Invalid(vec![FieldViolation::new("to", "must be E.164")]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains("to: must be E.164"));
+        let bad = status.get_details_bad_request().expect("BadRequest attached");
+        assert_eq!(bad.field_violations[0].field, "to");
+    }
+}

@@ -1,0 +1,5 @@
+//! The outbound Cloud API client.
+
+mod error;
+
+pub use error::{ApiError, Error};
