@@ -59,6 +59,12 @@ pub enum Error {
     /// The Graph API failed.
     #[error(transparent)]
     Graph(#[from] graph::Error),
+    /// The request conflicts with one in flight; retry later.
+    #[error("{0}")]
+    Aborted(String),
+    /// A store the gateway depends on (Redis) is unreachable; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// The RPC exists in the contract but is not served yet.
     #[error("{0} is not implemented yet")]
     Unimplemented(&'static str),
@@ -83,9 +89,7 @@ pub fn graph_code(code: i64, http_status: u16) -> Code {
         0 | 190 => Code::Unauthenticated,
         10 | 200..=299 | 131005 | 368 | 131031 | 130497 => Code::PermissionDenied,
         4 | 80007 | 80008 | 130429 | 131056 | 131048 | 133016 => Code::ResourceExhausted,
-        100 | 131008 | 131009 | 132000 | 132005 | 132007 | 132012 | 131021 | 131051 | 131053 => {
-            Code::InvalidArgument
-        }
+        100 | 131008 | 131009 | 132000 | 132005 | 132007 | 132012 | 131021 | 131051 | 131053 => Code::InvalidArgument,
         33 | 132001 => Code::NotFound,
         131047 | 132015 | 132016 | 133010 | 131042 | 131030 | 131045 | 131037 => Code::FailedPrecondition,
         2 | 131016 | 133004 | 131057 => Code::Unavailable,
@@ -113,6 +117,8 @@ impl From<Error> for Status {
                 let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
+            Error::Aborted(m) => Status::aborted(m),
+            Error::Unavailable(m) => Status::unavailable(m),
             Error::Unimplemented(rpc) => Status::unimplemented(format!("{rpc} is not implemented yet")),
             Error::Graph(e) => graph_status(e),
             Error::Internal(m) => {
@@ -155,9 +161,9 @@ fn graph_status(err: graph::Error) -> Status {
                 details,
             )
         }
-        graph::Error::Timeout => Status::deadline_exceeded(
-            "the Cloud API did not answer in time; the message may or may not have been sent",
-        ),
+        graph::Error::Timeout => {
+            Status::deadline_exceeded("the Cloud API did not answer in time; the message may or may not have been sent")
+        }
         graph::Error::Transport(m) => Status::unavailable(format!("the Cloud API is unreachable: {m}")),
         graph::Error::Decode(m) => {
             tracing::error!(error = %m, "undecodable graph answer");

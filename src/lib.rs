@@ -14,7 +14,9 @@
 //!   runs them until one shutdown token is cancelled ([`shutdown`]).
 //! - [`pb`] holds the code generated from `proto/wagate/v1`.
 
+pub mod accounts;
 pub mod app;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod emulator;
@@ -22,7 +24,9 @@ pub mod error;
 pub mod graph;
 pub mod grpc;
 pub mod pb;
+pub mod policy;
 pub mod shutdown;
 pub mod telemetry;
+pub mod webhook;
 
 pub use error::{Error, FieldViolation};

@@ -1,5 +1,95 @@
-//! The outbound Cloud API client.
+//! The outbound Cloud API client: one pooled `reqwest::Client` shared by every
+//! account, each account with its own token, base URL (an emulator's in tests)
+//! and pinned API version.
+//!
+//! Sends are never retried here: the Cloud API has no idempotency key, so a
+//! retried POST after a timeout could deliver twice (REFERENCE.md §1.4).
 
 mod error;
+mod messages;
+
+use std::{fmt, time::Duration};
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Serialize, de::DeserializeOwned};
 
 pub use error::{ApiError, Error};
+pub use messages::{SendContact, SendResult, SentMessage};
+
+/// A Graph API client for one account.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    api_version: String,
+    token: SecretString,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("api_version", &self.api_version)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Builds the one HTTP client (connection pool) that every account shares.
+pub fn http_pool(timeout: Duration, connect_timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("wagate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("a reqwest client with rustls and static settings always builds")
+}
+
+// === impl Client ===
+
+impl Client {
+    /// A client that calls `{base_url}/{api_version}/…` with `token`.
+    pub fn new(http: reqwest::Client, base_url: &str, api_version: &str, token: SecretString) -> Self {
+        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), api_version: api_version.to_owned(), token }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}/{}", self.base_url, self.api_version, path.trim_start_matches('/'))
+    }
+
+    async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, Error> {
+        let request = self.http.post(self.url(path)).bearer_auth(self.token.expose_secret()).json(body);
+        decode(request.send().await).await
+    }
+}
+
+/// Reads a Graph answer: the typed body on success, the error envelope otherwise.
+async fn decode<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Result<T, Error> {
+    let response = sent.map_err(transport)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(Error::from_response(status.as_u16(), &body));
+    }
+    serde_json::from_slice(&body).map_err(|e| Error::Decode(e.to_string()))
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    if e.is_timeout() { Error::Timeout } else { Error::Transport(without_url(&e)) }
+}
+
+/// The error's text without its URL: query strings may carry tokens.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), url.path());
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

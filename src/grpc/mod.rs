@@ -1,3 +1,140 @@
-//! The tonic services.
+//! The tonic services, thin: decode → authenticate → validate → policy →
+//! Graph → encode. Each service is wrapped in its own [`auth::Authenticator`]
+//! (the scope it needs); health and reflection need no key.
 
+pub mod auth;
 pub mod convert;
+mod events;
+mod messaging;
+mod unimplemented;
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Identity, Server, ServerTlsConfig, server::TcpIncoming};
+use tonic_health::ServingStatus;
+
+use crate::{
+    accounts::Accounts,
+    bus::Bus,
+    config::{ResolvedApiKey, Scope, TlsPem},
+    pb::{
+        self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
+        messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,
+    },
+    policy::{
+        idempotency::{self, Idempotency},
+        window::Windows,
+    },
+};
+
+pub use events::{EventStream, Events};
+pub use messaging::Messaging;
+
+/// The fully qualified names of the four services, as health and reflection report them.
+pub const SERVICE_NAMES: [&str; 4] =
+    ["wagate.v1.MessagingService", "wagate.v1.MediaService", "wagate.v1.TemplateService", "wagate.v1.EventService"];
+
+/// State shared by every service.
+#[derive(Clone)]
+pub struct Shared {
+    /// The accounts, by phone number id.
+    pub accounts: Accounts,
+    /// Idempotency keys of sends.
+    pub idempotency: Arc<Idempotency<pb::SendMessageResponse>>,
+    /// The event bus.
+    pub bus: Bus,
+    /// The contacts' 24 h windows.
+    pub windows: Arc<Windows>,
+    /// Refuse free-form sends outside the window before calling Meta.
+    pub enforce_window: bool,
+}
+
+impl Shared {
+    /// Shared state over `accounts`, `bus` and `windows`, with an in-process idempotency store.
+    pub fn new(accounts: Accounts, bus: Bus, windows: Arc<Windows>, enforce_window: bool) -> Self {
+        Self {
+            accounts,
+            idempotency: Arc::new(Idempotency::new(idempotency::DEFAULT_RETENTION)),
+            bus,
+            windows,
+            enforce_window,
+        }
+    }
+}
+
+/// What the gRPC server needs besides its listener.
+pub struct GrpcSettings {
+    /// The API keys.
+    pub api_keys: Arc<[ResolvedApiKey]>,
+    /// TLS, or plaintext.
+    pub tls: Option<TlsPem>,
+}
+
+/// Serves the four services, health and reflection on `listener` until
+/// `shutdown` is cancelled, then lets in-flight calls finish.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    settings: GrpcSettings,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let keys = settings.api_keys;
+    let auth = |scope| auth::Authenticator::new(keys.clone(), scope);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in SERVICE_NAMES {
+        health.set_service_status(name, ServingStatus::Serving).await;
+    }
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            health.set_service_status("", ServingStatus::NotServing).await;
+            for name in SERVICE_NAMES {
+                health.set_service_status(name, ServingStatus::NotServing).await;
+            }
+        }
+    });
+
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    // grpcurl and most tooling speak v1; older tools still ask v1alpha.
+    let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(ServeError::Reflection)?;
+
+    let mut server = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
+    if let Some(tls) = settings.tls {
+        server = server.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(tls.cert, tls.key)))?;
+    }
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    server
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(MessagingServiceServer::with_interceptor(Messaging::new(shared.clone()), auth(Scope::Messages)))
+        .add_service(MediaServiceServer::with_interceptor(unimplemented::Media, auth(Scope::Media)))
+        .add_service(TemplateServiceServer::with_interceptor(unimplemented::Templates, auth(Scope::Templates)))
+        .add_service(EventServiceServer::with_interceptor(
+            events::Events::new(shared, shutdown.clone()),
+            auth(Scope::Events),
+        ))
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await?;
+    Ok(())
+}
+
+/// Why the gRPC server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The transport failed (TLS setup, accept loop).
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+    /// The compiled-in descriptor set could not be served (a build bug).
+    #[error("reflection: {0}")]
+    Reflection(tonic_reflection::server::Error),
+}

@@ -1,0 +1,60 @@
+//! The configured WhatsApp Business Accounts, found by phone number id.
+
+use std::{collections::HashMap, sync::Arc};
+
+use crate::{
+    config::Resolved,
+    error::{Error, FieldViolation},
+    graph,
+};
+
+/// One WhatsApp Business Account and its Graph client.
+#[derive(Debug)]
+pub struct Account {
+    /// A name for logs.
+    pub name: String,
+    /// The WABA id.
+    pub waba_id: String,
+    /// The client that calls Graph with this account's token.
+    pub graph: graph::Client,
+}
+
+/// Every account, by phone number id, and the default number.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    by_phone: HashMap<String, Arc<Account>>,
+    default_phone_number_id: String,
+}
+
+impl Accounts {
+    /// Builds a Graph client per account, all sharing one connection pool.
+    pub fn from_config(config: &Resolved) -> Self {
+        let http = graph::http_pool(config.graph_timeout, config.graph_connect_timeout);
+        let mut by_phone = HashMap::new();
+        for a in &config.accounts {
+            let account = Arc::new(Account {
+                name: a.name.clone(),
+                waba_id: a.waba_id.clone(),
+                graph: graph::Client::new(http.clone(), &a.graph_base_url, &a.api_version, a.access_token.clone()),
+            });
+            for id in &a.phone_number_ids {
+                by_phone.insert(id.clone(), account.clone());
+            }
+        }
+        Self { by_phone, default_phone_number_id: config.default_phone_number_id.clone() }
+    }
+
+    /// The phone number a request uses (`requested`, or the default when empty)
+    /// and its account.
+    pub fn for_phone<'a>(&'a self, requested: &'a str) -> Result<(&'a str, &'a Arc<Account>), Error> {
+        let id = if requested.is_empty() { self.default_phone_number_id.as_str() } else { requested };
+        match self.by_phone.get(id) {
+            Some(account) => Ok((id, account)),
+            None if requested.is_empty() => Err(Error::Internal("no default phone number id is configured".into())),
+            None => Err(Error::Invalid(vec![FieldViolation::new(
+                "phone_number_id",
+                format!("{id} is not a phone number id configured on this gateway"),
+            )])),
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The emulator's in-memory store and its background work.
+//!
+//! One mutex guards everything a request reads or changes (media, templates,
+//! contacts, windows, throughput counters, faults, the sent log), so each
+//! request sees and applies its checks atomically; it is never held across an
+//! `.await`. Background work (webhook delivery, template reviews) runs on a
+//! task tracker that [`Shared::stop`] cancels and drains.
+
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use rand::Rng as _;
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::{
+    EmulatorConfig, EmulatorError, Fault, FaultKind, InboundSpec, SentMessage, templates,
+    webhooks::{Dispatcher, Item},
+};
+
+/// How long an inbound message keeps the customer-service window open.
+pub(crate) const WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// Everything the handlers and the background tasks share.
+pub(crate) struct Shared {
+    /// The configuration the emulator was bound with.
+    pub(crate) config: EmulatorConfig,
+    /// Base of the URLs the emulator hands out (media downloads, paging).
+    pub(crate) base_url: String,
+    /// The signed webhook queue.
+    pub(crate) webhooks: Dispatcher,
+    inner: Mutex<Inner>,
+    background: CancellationToken,
+    tasks: TaskTracker,
+}
+
+/// The mutable store.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) sent: Vec<SentMessage>,
+    pub(crate) faults: Vec<Fault>,
+    pub(crate) media: HashMap<String, Media>,
+    /// In creation order (the list endpoint pages over it).
+    pub(crate) templates: Vec<Template>,
+    /// (name, language) of deleted APPROVED templates, which Meta blocks for 30 days.
+    pub(crate) deleted_names: HashMap<(String, String), Instant>,
+    receipts_off: HashSet<String>,
+    /// (phone_number_id, contact) → when the window closes.
+    windows: HashMap<(String, String), Instant>,
+    /// Inbound wamid → (phone_number_id, contact), for mark-read.
+    pub(crate) inbound: HashMap<String, (String, String)>,
+    /// phone_number_id → (start of the current 1 s window, messages in it).
+    throughput: HashMap<String, (Instant, u32)>,
+}
+
+/// One stored media object.
+#[derive(Debug, Clone)]
+pub(crate) struct Media {
+    pub(crate) phone_number_id: String,
+    /// The MIME type as uploaded (parameters kept, e.g. `audio/ogg; codecs=opus`).
+    pub(crate) mime_type: String,
+    pub(crate) bytes: Bytes,
+    pub(crate) sha256: [u8; 32],
+}
+
+/// One message template.
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) language: String,
+    pub(crate) category: String,
+    pub(crate) parameter_format: String,
+    /// Normalized components (UPPERCASE enum values, OTP buttons as URL).
+    pub(crate) components: Vec<Value>,
+    pub(crate) status: String,
+    pub(crate) rejected_reason: Option<String>,
+    pub(crate) quality_score: String,
+    pub(crate) quality_date: i64,
+    pub(crate) ttl_seconds: Option<i64>,
+    /// Bumped by every create/edit so a stale review does not apply.
+    pub(crate) review: u64,
+    /// When this template was edited while APPROVED (Meta caps those edits).
+    pub(crate) approved_edits: Vec<Instant>,
+}
+
+// === impl Shared ===
+
+impl Shared {
+    /// Builds the shared state and starts webhook delivery.
+    pub(crate) fn start(
+        config: EmulatorConfig,
+        base_url: String,
+        background: CancellationToken,
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        let tasks = TaskTracker::new();
+        let webhooks = Dispatcher::new(&config)?;
+        webhooks.spawn(&tasks, background.clone());
+        Ok(Arc::new(Self { config, base_url, webhooks, inner: Mutex::default(), background, tasks }))
+    }
+
+    /// Stops background work and waits for it to finish.
+    pub(crate) async fn stop(&self) {
+        self.background.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    /// The store. A panic while it was held cannot leave it half-updated in a
+    /// way that matters to an emulator, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `token` is the configured access token (constant time).
+    pub(crate) fn token_ok(&self, token: &str) -> bool {
+        bool::from(token.as_bytes().ct_eq(self.config.access_token.as_bytes()))
+    }
+
+    /// Whether `id` is an emulated business phone number.
+    pub(crate) fn is_phone_number(&self, id: &str) -> bool {
+        id == self.config.phone_number_id
+    }
+
+    /// Takes one use of the first fault matching `path`, if any.
+    pub(crate) fn take_fault(&self, path: &str) -> Option<FaultKind> {
+        let mut inner = self.lock();
+        let at = inner
+            .faults
+            .iter()
+            .position(|f| f.count > 0 && f.path_contains.as_deref().is_none_or(|needle| path.contains(needle)))?;
+        let fault = &mut inner.faults[at];
+        fault.count -= 1;
+        let kind = fault.kind.clone();
+        if fault.count == 0 {
+            inner.faults.remove(at);
+        }
+        Some(kind)
+    }
+
+    pub(crate) fn sent(&self) -> Vec<SentMessage> {
+        self.lock().sent.clone()
+    }
+
+    pub(crate) fn clear_sent(&self) {
+        self.lock().sent.clear();
+    }
+
+    pub(crate) fn inject_fault(&self, fault: Fault) {
+        if fault.count > 0 {
+            self.lock().faults.push(fault);
+        }
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    pub(crate) fn set_read_receipts(&self, contact: &str, on: bool) {
+        let contact = contact_key(contact);
+        let mut inner = self.lock();
+        if on {
+            inner.receipts_off.remove(&contact);
+        } else {
+            inner.receipts_off.insert(contact);
+        }
+    }
+
+    pub(crate) fn open_window(&self, phone_number_id: &str, contact: &str) {
+        self.lock().open_window(phone_number_id, contact, Instant::now());
+    }
+
+    pub(crate) fn close_window(&self, phone_number_id: &str, contact: &str) {
+        self.lock().windows.remove(&(phone_number_id.to_owned(), contact_key(contact)));
+    }
+
+    /// Clears every store and the webhook queue.
+    pub(crate) fn reset(&self) {
+        *self.lock() = Inner::default();
+        self.webhooks.clear();
+    }
+
+    /// See [`super::EmulatorHandle::inject_inbound`].
+    pub(crate) fn inject_inbound(&self, spec: InboundSpec) -> Result<String, EmulatorError> {
+        let phone_number_id = spec.phone_number_id.unwrap_or_else(|| self.config.phone_number_id.clone());
+        if !self.is_phone_number(&phone_number_id) {
+            return Err(EmulatorError::UnknownPhoneNumber(phone_number_id));
+        }
+        let from = spec.from.trim().trim_start_matches('+').to_owned();
+        let bsuid = is_bsuid(&from);
+        if !bsuid && (from.is_empty() || !from.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(EmulatorError::InvalidInbound(format!(
+                "from must be a wa_id (digits) or a BSUID such as US.1234, got {:?}",
+                spec.from
+            )));
+        }
+        let Value::Object(mut message) = spec.message else {
+            return Err(EmulatorError::InvalidInbound("message must be a JSON object".into()));
+        };
+        let kind = match message.get("type") {
+            Some(Value::String(kind)) if !kind.is_empty() => kind.clone(),
+            _ => return Err(EmulatorError::InvalidInbound("message.type is required (e.g. \"text\")".into())),
+        };
+        for key in ["id", "from", "from_user_id", "timestamp"] {
+            message.remove(key);
+        }
+
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if let Some(defaults) = inbound_media_defaults(&kind) {
+            let object = message.entry(kind.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(object) = object else {
+                return Err(EmulatorError::InvalidInbound(format!("message.{kind} must be a JSON object")));
+            };
+            if !object.contains_key("id") {
+                let mime_type = match object.get("mime_type") {
+                    Some(Value::String(m)) => m.clone(),
+                    _ => defaults.mime_type.to_owned(),
+                };
+                let bytes = Bytes::from(format!("emulated inbound {kind} from {from}").into_bytes());
+                let media = Media::new(phone_number_id.clone(), mime_type.clone(), bytes);
+                let id = graph_id();
+                object.insert("id".into(), json!(id));
+                object.insert("mime_type".into(), json!(mime_type));
+                object.insert("sha256".into(), json!(base64::engine::general_purpose::STANDARD.encode(media.sha256)));
+                object.insert("url".into(), json!(self.media_url(&id)));
+                inner.media.insert(id, media);
+            }
+            if let Some((key, value)) = defaults.flag {
+                object.entry(key).or_insert(Value::Bool(value));
+            }
+        }
+
+        let wamid = wamid(&from, Direction::Inbound);
+        if bsuid {
+            message.insert("from_user_id".into(), json!(from));
+        } else {
+            message.insert("from".into(), json!(from));
+        }
+        message.insert("id".into(), json!(wamid));
+        message.insert("timestamp".into(), json!(unix_now().to_string()));
+        let profile = json!({"name": spec.profile_name.unwrap_or_else(|| "Emulator User".to_owned())});
+        let contact = if bsuid {
+            json!({"profile": profile, "user_id": from})
+        } else {
+            json!({"profile": profile, "wa_id": from})
+        };
+        // System notices (number changes) are not user messages and open nothing.
+        if kind != "system" {
+            inner.open_window(&phone_number_id, &from, now);
+        }
+        inner.inbound.insert(wamid.clone(), (phone_number_id.clone(), from));
+        drop(inner);
+        self.webhooks.enqueue(now, Item::Inbound { phone_number_id, contact, message: Value::Object(message) });
+        Ok(wamid)
+    }
+
+    /// See [`super::EmulatorHandle::add_template`].
+    pub(crate) fn add_template(
+        &self,
+        name: &str,
+        language: &str,
+        category: &str,
+        components: Value,
+    ) -> Result<String, EmulatorError> {
+        let body = json!({"name": name, "language": language, "category": category, "components": components});
+        let new = templates::validate_new(&body, templates::Strictness::Seed)
+            .map_err(|e| EmulatorError::InvalidTemplate(e.details.unwrap_or(e.message)))?;
+        let mut inner = self.lock();
+        if inner.templates.iter().any(|t| t.name == new.name && same_language(&t.language, &new.language)) {
+            return Err(EmulatorError::InvalidTemplate(format!("{name} already exists in {language}")));
+        }
+        let mut template = new.into_template();
+        template.status = "APPROVED".into();
+        let id = template.id.clone();
+        inner.templates.push(template);
+        Ok(id)
+    }
+
+    /// A fresh, signed download URL for a media id (valid 5 minutes, as Meta's).
+    pub(crate) fn media_url(&self, id: &str) -> String {
+        let expires = unix_now() + 300;
+        format!("{}/_media/{id}?mid={id}&ext={expires}&hash={}", self.base_url, self.media_hash(id, expires))
+    }
+
+    /// The token-free hash that makes a download URL unguessable and expiring.
+    pub(crate) fn media_hash(&self, id: &str, expires: i64) -> String {
+        let full = super::webhooks::hmac_hex(&self.config.app_secret, format!("media:{id}:{expires}").as_bytes());
+        full[..24].to_owned()
+    }
+
+    /// Runs `work` after the review delay unless the emulator stops first.
+    pub(crate) fn spawn_after(self: &Arc<Self>, delay: Duration, work: impl FnOnce(&Shared) + Send + 'static) {
+        let shared = Arc::clone(self);
+        let stop = self.background.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(delay) => work(&shared),
+            }
+        });
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("phone_number_id", &self.config.phone_number_id)
+            .field("waba_id", &self.config.waba_id)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+// === impl Inner ===
+
+impl Inner {
+    pub(crate) fn open_window(&mut self, phone_number_id: &str, contact: &str, now: Instant) {
+        self.windows.insert((phone_number_id.to_owned(), contact_key(contact)), now + WINDOW);
+    }
+
+    pub(crate) fn window_open(&self, phone_number_id: &str, contact: &str, now: Instant) -> bool {
+        self.windows.get(&(phone_number_id.to_owned(), contact_key(contact))).is_some_and(|closes| *closes > now)
+    }
+
+    pub(crate) fn read_receipts(&self, contact: &str) -> bool {
+        !self.receipts_off.contains(&contact_key(contact))
+    }
+
+    /// Counts one message against the number's throughput; false when the
+    /// current 1 s window is already full. `limit` 0 means unlimited.
+    pub(crate) fn take_throughput(&mut self, phone_number_id: &str, limit: u32, now: Instant) -> bool {
+        if limit == 0 {
+            return true;
+        }
+        let slot = self.throughput.entry(phone_number_id.to_owned()).or_insert((now, 0));
+        if now.duration_since(slot.0) >= Duration::from_secs(1) {
+            *slot = (now, 0);
+        }
+        if slot.1 >= limit {
+            return false;
+        }
+        slot.1 += 1;
+        true
+    }
+
+    pub(crate) fn template(&self, id: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.id == id)
+    }
+
+    pub(crate) fn template_mut(&mut self, id: &str) -> Option<&mut Template> {
+        self.templates.iter_mut().find(|t| t.id == id)
+    }
+}
+
+// === impl Media ===
+
+impl Media {
+    pub(crate) fn new(phone_number_id: String, mime_type: String, bytes: Bytes) -> Self {
+        let sha256 = Sha256::digest(&bytes).into();
+        Self { phone_number_id, mime_type, bytes, sha256 }
+    }
+
+    /// The MIME type without parameters, lowercase.
+    pub(crate) fn essence(&self) -> String {
+        mime_essence(&self.mime_type)
+    }
+}
+
+/// Defaults for inbound media objects that arrive without an id.
+struct InboundMedia {
+    mime_type: &'static str,
+    flag: Option<(String, bool)>,
+}
+
+fn inbound_media_defaults(kind: &str) -> Option<InboundMedia> {
+    let (mime_type, flag) = match kind {
+        "image" => ("image/jpeg", None),
+        "video" => ("video/mp4", None),
+        "audio" => ("audio/ogg; codecs=opus", Some(("voice", false))),
+        "document" => ("application/pdf", None),
+        "sticker" => ("image/webp", Some(("animated", false))),
+        _ => return None,
+    };
+    Some(InboundMedia { mime_type, flag: flag.map(|(k, v)| (k.to_owned(), v)) })
+}
+
+// === ids, time, keys ===
+
+/// The MIME type without parameters, lowercase (`audio/ogg; codecs=opus` → `audio/ogg`).
+pub(crate) fn mime_essence(mime: &str) -> String {
+    mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A Graph object id: 16 decimal digits, no leading zero (fits in a u64).
+pub(crate) fn graph_id() -> String {
+    let mut rng = rand::rng();
+    rng.random_range(1_000_000_000_000_000u64..10_000_000_000_000_000).to_string()
+}
+
+/// Which way a message went; Meta's wamids encode it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// A wamid shaped like Meta's: `wamid.` + base64 of a small binary record
+/// holding the user's number, the direction and a random hex id.
+pub(crate) fn wamid(contact: &str, direction: Direction) -> String {
+    let mut rng = rand::rng();
+    let (marker, hex_len) = match direction {
+        Direction::Outbound => (0x11u8, 18),
+        Direction::Inbound => (0x12u8, 20),
+    };
+    let random: String = (0..hex_len).map(|_| char::from(b"0123456789ABCDEF"[rng.random_range(0..16)])).collect();
+    let contact = &contact.as_bytes()[..contact.len().min(200)];
+    let mut raw = vec![0x1c, 0x18, u8::try_from(contact.len()).unwrap_or(u8::MAX)];
+    raw.extend_from_slice(contact);
+    raw.extend_from_slice(&[0x15, 0x02, 0x00, marker, 0x18, u8::try_from(random.len()).unwrap_or(u8::MAX)]);
+    raw.extend_from_slice(random.as_bytes());
+    raw.push(0x00);
+    format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+/// Whether `s` looks like a business-scoped user id (`US.123…`, `US.ENT.123…`).
+pub(crate) fn is_bsuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 3
+        && b.len() <= 256
+        && b[0].is_ascii_uppercase()
+        && b[1].is_ascii_uppercase()
+        && b[2] == b'.'
+        && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'.')
+}
+
+/// The key a contact is stored under: a BSUID as is, a number as its digits.
+pub(crate) fn contact_key(contact: &str) -> String {
+    let contact = contact.trim();
+    if is_bsuid(contact) { contact.to_owned() } else { contact.chars().filter(char::is_ascii_digit).collect() }
+}
+
+/// Language codes match across `en_US` / `en-US` spellings.
+pub(crate) fn same_language(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes().zip(b.bytes()).all(|(x, y)| x == y || (x == b'-' || x == b'_') && (y == b'-' || y == b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wamids_look_like_metas() {
+        let id = wamid("14155550123", Direction::Outbound);
+        let raw = base64::engine::general_purpose::STANDARD.decode(id.trim_start_matches("wamid.")).expect("b64");
+        assert_eq!(&raw[..3], &[0x1c, 0x18, 11]);
+        assert_eq!(&raw[3..14], b"14155550123");
+        assert_eq!(raw[17], 0x11);
+        assert_ne!(id, wamid("14155550123", Direction::Outbound));
+    }
+
+    #[test]
+    fn graph_ids_are_16_digits() {
+        let id = graph_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.parse::<u64>().is_ok());
+    }
+
+    #[test]
+    fn contacts_are_keyed_by_digits_or_bsuid() {
+        assert_eq!(contact_key("+1 (415) 555-0123"), "14155550123");
+        assert_eq!(contact_key("US.ENT.123"), "US.ENT.123");
+        assert!(is_bsuid("US.25718394402918375519"));
+        assert!(!is_bsuid("14155550123"));
+        assert!(!is_bsuid("us.123"));
+    }
+
+    #[test]
+    fn throughput_counts_per_one_second_window() {
+        let mut inner = Inner::default();
+        let t0 = Instant::now();
+        assert!(inner.take_throughput("p", 2, t0));
+        assert!(inner.take_throughput("p", 2, t0));
+        assert!(!inner.take_throughput("p", 2, t0 + Duration::from_millis(999)));
+        assert!(inner.take_throughput("other", 2, t0));
+        assert!(inner.take_throughput("p", 2, t0 + Duration::from_secs(1)));
+        assert!(inner.take_throughput("p", 0, t0));
+    }
+
+    #[test]
+    fn languages_match_across_separators() {
+        assert!(same_language("en_US", "en-US"));
+        assert!(!same_language("en_US", "en_GB"));
+        assert!(!same_language("en", "en_US"));
+    }
+}

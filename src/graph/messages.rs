@@ -1,0 +1,63 @@
+//! `POST /{phone_number_id}/messages`: sends, mark-read and the typing indicator.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Client, Error};
+
+/// What Meta answers to an accepted send.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SendResult {
+    /// The recipient as given and as normalised.
+    #[serde(default)]
+    pub contacts: Vec<SendContact>,
+    /// The new message (always one).
+    #[serde(default)]
+    pub messages: Vec<SentMessage>,
+}
+
+/// A recipient in a send answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SendContact {
+    /// The recipient as given.
+    #[serde(default)]
+    pub input: String,
+    /// The normalised WhatsApp id (absent for BSUID sends).
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    /// The business-scoped user id.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// A message in a send answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SentMessage {
+    /// The wamid.
+    pub id: String,
+    /// accepted, held_for_quality_assessment or paused (template pacing).
+    #[serde(default)]
+    pub message_status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Success {
+    success: bool,
+}
+
+impl Client {
+    /// Sends a message body built by `grpc::convert`.
+    pub async fn send_message(&self, phone_number_id: &str, body: &Value) -> Result<SendResult, Error> {
+        let result: SendResult = self.post_json(&format!("{phone_number_id}/messages"), body).await?;
+        if result.messages.is_empty() {
+            return Err(Error::Decode("the send answer has no messages[0].id".into()));
+        }
+        Ok(result)
+    }
+
+    /// Marks a received message read (the body may ask for the typing indicator).
+    pub async fn mark_read(&self, phone_number_id: &str, body: &Value) -> Result<(), Error> {
+        let answer: Success = self.post_json(&format!("{phone_number_id}/messages"), body).await?;
+        if answer.success { Ok(()) } else { Err(Error::Decode("mark-read answered success: false".into())) }
+    }
+}

@@ -1,0 +1,171 @@
+//! `MessagingService`: validate, convert, apply the idempotency key, send.
+
+use sha2::{Digest as _, Sha256};
+use tonic::{Request, Response, Status};
+
+use super::{Shared, auth::Principal, convert};
+use crate::{
+    error::Error,
+    graph,
+    pb::{self, messaging_service_server::MessagingService},
+    policy::{idempotency::Claim, window},
+};
+
+/// The MessagingService implementation.
+pub struct Messaging {
+    shared: Shared,
+}
+
+impl Messaging {
+    /// The service over the gateway's shared state.
+    pub fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+
+    async fn send(&self, principal: Principal, req: pb::SendMessageRequest) -> Result<pb::SendMessageResponse, Error> {
+        let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
+        principal.check_phone(phone_number_id)?;
+        let body = convert::send_message_body(&req)?;
+        self.check_window(phone_number_id, &req).await?;
+
+        let guard = if req.idempotency_key.is_empty() {
+            None
+        } else {
+            let key = format!("{}\u{1f}{phone_number_id}\u{1f}{}", principal.key_name, req.idempotency_key);
+            // serde_json orders object keys, so equal requests give equal bytes.
+            let fingerprint = Sha256::digest(body.to_string().as_bytes()).into();
+            match self.shared.idempotency.claim(key, fingerprint)? {
+                Claim::Replay(response) => return Ok(response),
+                Claim::Fresh(guard) => Some(guard),
+            }
+        };
+
+        match account.graph.send_message(phone_number_id, &body).await {
+            Ok(result) => {
+                let response = send_response(phone_number_id, &req.to, result);
+                if let Some(guard) = guard {
+                    guard.succeed(response.clone());
+                }
+                Ok(response)
+            }
+            Err(e) => {
+                if let Some(guard) = guard {
+                    if outcome_unknown(&e) { guard.unknown() } else { guard.release() }
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Messaging {
+    /// Refuses a free-form message to a contact whose 24 h window is closed,
+    /// before Meta is called (and bills a failed message).
+    async fn check_window(&self, phone_number_id: &str, req: &pb::SendMessageRequest) -> Result<(), Error> {
+        let free_form = req.content.as_ref().is_some_and(convert::is_free_form);
+        if !self.shared.enforce_window || !free_form {
+            return Ok(());
+        }
+        let contact = contact_key(&req.to);
+        let state =
+            self.shared.windows.get(phone_number_id, &contact).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+        match state {
+            Some(state) if state.is_open(window::now_unix()) => Ok(()),
+            state => Err(Error::Precondition {
+                reason: "WHATSAPP_131047",
+                message: format!(
+                    "the 24 h customer-service window with {} is closed ({}); send an approved template instead",
+                    req.to,
+                    match state {
+                        Some(s) => format!("their last message was at Unix time {}", s.last_inbound),
+                        None => "they have not written to this number".to_owned(),
+                    }
+                ),
+            }),
+        }
+    }
+}
+
+/// The key of a contact's window: the digits of a phone number, or a user id as given.
+fn contact_key(to: &str) -> String {
+    match convert::recipient(to) {
+        Ok(convert::Recipient::Phone(digits)) => digits,
+        Ok(convert::Recipient::UserId(id)) => id,
+        Err(_) => to.to_owned(),
+    }
+}
+
+/// Whether Meta may have accepted a send that failed on our side.
+fn outcome_unknown(e: &graph::Error) -> bool {
+    match e {
+        graph::Error::Timeout | graph::Error::Decode(_) => true,
+        graph::Error::Http { status, .. } => *status >= 500,
+        graph::Error::Api(api) => api.http_status >= 500,
+        graph::Error::Transport(_) => false,
+    }
+}
+
+fn send_response(phone_number_id: &str, to: &str, result: graph::SendResult) -> pb::SendMessageResponse {
+    let contact = result.contacts.into_iter().next();
+    let message = result.messages.into_iter().next();
+    let acceptance = match message.as_ref().and_then(|m| m.message_status.as_deref()) {
+        Some("accepted") => pb::AcceptanceStatus::Accepted,
+        Some("held_for_quality_assessment") => pb::AcceptanceStatus::HeldForQualityAssessment,
+        Some("paused") => pb::AcceptanceStatus::Paused,
+        _ => pb::AcceptanceStatus::Unspecified,
+    };
+    pb::SendMessageResponse {
+        message_id: message.map(|m| m.id).unwrap_or_default(),
+        phone_number_id: phone_number_id.to_owned(),
+        input: contact.as_ref().map(|c| c.input.clone()).filter(|i| !i.is_empty()).unwrap_or_else(|| to.to_owned()),
+        wa_id: contact.as_ref().and_then(|c| c.wa_id.clone()).unwrap_or_default(),
+        user_id: contact.and_then(|c| c.user_id).unwrap_or_default(),
+        acceptance_status: acceptance.into(),
+    }
+}
+
+#[tonic::async_trait]
+impl MessagingService for Messaging {
+    async fn send_message(
+        &self,
+        request: Request<pb::SendMessageRequest>,
+    ) -> Result<Response<pb::SendMessageResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        Ok(Response::new(self.send(principal, request.into_inner()).await?))
+    }
+
+    async fn mark_read(&self, request: Request<pb::MarkReadRequest>) -> Result<Response<pb::MarkReadResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.into_inner();
+        let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
+        principal.check_phone(phone_number_id)?;
+        let body = convert::mark_read_body(&req).map_err(Error::from)?;
+        account.graph.mark_read(phone_number_id, &body).await.map_err(Error::from)?;
+        Ok(Response::new(pb::MarkReadResponse {}))
+    }
+
+    async fn get_conversation_window(
+        &self,
+        request: Request<pb::GetConversationWindowRequest>,
+    ) -> Result<Response<pb::GetConversationWindowResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.into_inner();
+        let (phone_number_id, _) = self.shared.accounts.for_phone(&req.phone_number_id)?;
+        principal.check_phone(phone_number_id)?;
+        if let Err(e) = convert::recipient(&req.contact) {
+            return Err(Error::Invalid(vec![crate::error::FieldViolation::new("contact", e)]).into());
+        }
+        let contact = contact_key(&req.contact);
+        let state =
+            self.shared.windows.get(phone_number_id, &contact).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+        let timestamp = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
+        Ok(Response::new(match state {
+            Some(s) => pb::GetConversationWindowResponse {
+                open: s.is_open(window::now_unix()),
+                last_inbound_at: timestamp(s.last_inbound),
+                closes_at: timestamp(s.closes_at()),
+            },
+            None => pb::GetConversationWindowResponse { open: false, last_inbound_at: None, closes_at: None },
+        }))
+    }
+}

@@ -1,0 +1,4 @@
+//! Rules applied between an RPC and the Graph call.
+
+pub mod idempotency;
+pub mod window;

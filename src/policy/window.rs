@@ -1,0 +1,135 @@
+//! The 24 h customer-service window of each (business number, contact): a
+//! contact's message opens it for 24 hours, during which free-form messages
+//! may be sent; outside it only templates (REFERENCE.md §7.1).
+//!
+//! It is fed by inbound message events, keeping the latest message time even
+//! when webhooks arrive out of order. Meta's clock wins in the end (a send
+//! may still fail with 131047); this check saves the round trip and the
+//! failed message.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use crate::pb;
+
+/// How long a contact's message keeps the window open.
+pub const WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A contact's window as last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowState {
+    /// When the contact last wrote, in Unix seconds.
+    pub last_inbound: i64,
+}
+
+impl WindowState {
+    /// When the window closes, in Unix seconds.
+    pub fn closes_at(&self) -> i64 {
+        self.last_inbound + WINDOW.as_secs() as i64
+    }
+
+    /// Whether it is open at `now` (Unix seconds).
+    pub fn is_open(&self, now: i64) -> bool {
+        now < self.closes_at()
+    }
+}
+
+/// Why the window store failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the window store is unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// Windows kept in this process (the sandbox, a single replica).
+#[derive(Debug, Default)]
+pub struct MemoryWindows {
+    last_inbound: Mutex<HashMap<(String, String), i64>>,
+}
+
+impl MemoryWindows {
+    /// Records a message from `contact` to `phone_number_id` at `at` (Unix seconds).
+    pub fn record(&self, phone_number_id: &str, contact: &str, at: i64) {
+        let mut map = self.last_inbound.lock().unwrap_or_else(|p| p.into_inner());
+        let last = map.entry((phone_number_id.to_owned(), contact.to_owned())).or_insert(at);
+        *last = (*last).max(at);
+    }
+
+    /// The window of `contact`, if it ever wrote.
+    pub fn get(&self, phone_number_id: &str, contact: &str) -> Option<WindowState> {
+        let map = self.last_inbound.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(phone_number_id.to_owned(), contact.to_owned())).map(|&last_inbound| WindowState { last_inbound })
+    }
+}
+
+/// The inbound messages among `events`, as (phone number id, contact, Unix
+/// seconds): once by phone number and once by business-scoped user id, since
+/// a send may address either.
+pub fn inbound_times(events: &[pb::Event]) -> impl Iterator<Item = (&str, &str, i64)> {
+    events.iter().flat_map(|event| {
+        let (contacts, at) = match &event.kind {
+            Some(pb::event::Kind::Message(m)) if !event.phone_number_id.is_empty() => {
+                let at = event.occurred_at.as_ref().map_or_else(now_unix, |t| t.seconds);
+                ([m.from.as_str(), m.from_user_id.as_str()], at)
+            }
+            _ => (["", ""], 0),
+        };
+        contacts.into_iter().filter(|c| !c.is_empty()).map(move |c| (event.phone_number_id.as_str(), c, at))
+    })
+}
+
+/// The current time in Unix seconds.
+pub fn now_unix() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_message_wins_even_out_of_order() {
+        let windows = MemoryWindows::default();
+        assert_eq!(windows.get("p", "c"), None);
+        windows.record("p", "c", 1_000);
+        windows.record("p", "c", 500);
+        let state = windows.get("p", "c").unwrap();
+        assert_eq!(state.last_inbound, 1_000);
+        assert!(state.is_open(1_000 + 86_399));
+        assert!(!state.is_open(1_000 + 86_400));
+        assert_eq!(windows.get("p", "other"), None);
+    }
+}
+
+/// The window store: in this process, or shared through Redis by every replica.
+pub enum Windows {
+    /// In this process.
+    Memory(MemoryWindows),
+}
+
+impl Windows {
+    /// An in-process store.
+    pub fn memory() -> Self {
+        Self::Memory(MemoryWindows::default())
+    }
+
+    /// Records the inbound messages among `events`.
+    pub async fn record(&self, events: &[pb::Event]) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(windows) => {
+                for (phone, contact, at) in inbound_times(events) {
+                    windows.record(phone, contact, at);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The window of `contact` on `phone_number_id`, if the contact ever wrote.
+    pub async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
+        match self {
+            Self::Memory(windows) => Ok(windows.get(phone_number_id, contact)),
+        }
+    }
+}

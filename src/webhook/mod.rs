@@ -1,0 +1,7 @@
+//! The inbound webhook: Meta's POSTs turned into typed events.
+
+pub mod events;
+mod payload;
+
+pub mod listener;
+pub mod verify;

@@ -1,0 +1,132 @@
+//! Graph errors come back as the mapped gRPC status with a google.rpc.ErrorInfo.
+
+use std::time::Duration;
+
+use tonic::Code;
+use wagate::{
+    emulator::{Fault, FaultKind},
+    pb::{self, message_content::Kind},
+};
+
+use crate::support::{CONTACT, TestGateway, error_info};
+
+fn text(body: &str) -> pb::SendMessageRequest {
+    pb::SendMessageRequest {
+        to: CONTACT.into(),
+        content: Some(pb::MessageContent {
+            kind: Some(Kind::Text(pb::Text { body: body.into(), preview_url: false })),
+        }),
+        ..Default::default()
+    }
+}
+
+fn graph_error(http_status: u16, code: i64, subcode: Option<i64>, message: &str, details: &str) -> Fault {
+    Fault {
+        count: 1,
+        kind: FaultKind::GraphError { http_status, code, subcode, message: message.into(), details: details.into() },
+        path_contains: None,
+    }
+}
+
+#[tokio::test]
+async fn emulated_graph_errors_map_to_statuses_with_error_info() {
+    let gateway = TestGateway::spawn().await;
+    let mut client = gateway.messaging().await;
+    let cases = [
+        (graph_error(400, 131047, None, "Re-engagement message", "more than 24 hours"), Code::FailedPrecondition),
+        (graph_error(401, 190, Some(463), "Error validating access token", "token expired"), Code::Unauthenticated),
+        (graph_error(400, 130429, None, "Rate limit hit", "throughput"), Code::ResourceExhausted),
+        (graph_error(400, 131056, None, "Pair rate limit hit", "too many to one user"), Code::ResourceExhausted),
+        (graph_error(400, 100, Some(2494010), "Invalid parameter", "to: not a valid number"), Code::InvalidArgument),
+        (graph_error(404, 132001, None, "Template name does not exist", "no such template"), Code::NotFound),
+    ];
+    for (fault, expected) in cases {
+        let FaultKind::GraphError { code, subcode, ref details, .. } = fault.kind else { unreachable!() };
+        let details = details.clone();
+        gateway.emulator.inject_fault(fault);
+        let status = client.send_message(text("hi")).await.expect_err("the fault should fail the send");
+        assert_eq!(status.code(), expected, "{code}: {status:?}");
+        let info = error_info(&status);
+        assert_eq!(info.reason, format!("WHATSAPP_{code}"));
+        assert_eq!(info.domain, "graph.facebook.com");
+        assert_eq!(info.metadata["code"], code.to_string());
+        assert_eq!(info.metadata.get("subcode").cloned(), subcode.map(|s| s.to_string()));
+        assert_eq!(info.metadata["details"], details);
+        assert!(!info.metadata["fbtrace_id"].is_empty(), "fbtrace_id missing for {code}");
+    }
+}
+
+#[tokio::test]
+async fn a_bare_500_is_unavailable() {
+    let gateway = TestGateway::spawn().await;
+    gateway.emulator.inject_fault(Fault {
+        count: 1,
+        kind: FaultKind::RawStatus { http_status: 500, body: "upstream exploded".into() },
+        path_contains: None,
+    });
+    let status = gateway.messaging().await.send_message(text("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    let info = error_info(&status);
+    assert_eq!(info.reason, "HTTP_500");
+    assert_eq!(info.metadata["http_status"], "500");
+}
+
+#[tokio::test]
+async fn a_slow_graph_is_deadline_exceeded() {
+    let gateway = TestGateway::builder().graph_timeout(Duration::from_millis(200)).spawn().await;
+    gateway.emulator.inject_fault(Fault {
+        count: 1,
+        kind: FaultKind::Latency(Duration::from_secs(3)),
+        path_contains: None,
+    });
+    let status = gateway.messaging().await.send_message(text("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_190_from_the_emulator_itself() {
+    let gateway = TestGateway::builder().graph_token("not-the-token").spawn().await;
+    let status = gateway.messaging().await.send_message(text("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(error_info(&status).reason, "WHATSAPP_190");
+}
+
+#[tokio::test]
+async fn throughput_past_the_limit_is_130429_from_the_emulator_itself() {
+    let gateway = TestGateway::builder().throughput(2).spawn().await;
+    let mut client = gateway.messaging().await;
+    let mut refused = None;
+    // The emulator admits two per one-second window; fifty sends would have
+    // to be spread over 25 seconds for none to be refused.
+    for _ in 0..50 {
+        if let Err(status) = client.send_message(text("hi")).await {
+            refused = Some(status);
+            break;
+        }
+    }
+    let status = refused.expect("no send was refused past the throughput");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(error_info(&status).reason, "WHATSAPP_130429");
+}
+
+#[tokio::test]
+async fn invalid_parameters_found_by_the_emulator_are_100_with_details() {
+    let gateway = TestGateway::spawn().await;
+    // A media id the emulator never stored passes the gateway's checks (only
+    // Meta knows its media) and comes back as Meta's own 100.
+    let req = pb::SendMessageRequest {
+        to: CONTACT.into(),
+        content: Some(pb::MessageContent {
+            kind: Some(Kind::Image(pb::Image {
+                media: Some(pb::MediaSource { source: Some(pb::media_source::Source::Id("1234567890".into())) }),
+                caption: String::new(),
+            })),
+        }),
+        ..Default::default()
+    };
+    let status = gateway.messaging().await.send_message(req).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let info = error_info(&status);
+    assert_eq!(info.reason, "WHATSAPP_100");
+    assert!(!info.metadata["details"].is_empty());
+}

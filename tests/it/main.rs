@@ -1,0 +1,14 @@
+//! The integration tests: one binary, real servers on ephemeral ports (the
+//! gateway, the Cloud API emulator), real gRPC clients.
+
+#![allow(unreachable_pub)] // `pub` here only shares helpers between test modules
+
+mod auth;
+mod cli;
+mod errors;
+mod idempotency;
+mod messaging;
+mod sandbox;
+mod support;
+mod tls;
+mod validation;

@@ -1,0 +1,272 @@
+//! `TestGateway::builder().spawn()`: an emulator and a gateway on port 0, the
+//! gateway's Graph client aimed at the emulator, and typed clients.
+
+#![allow(dead_code)] // each test module uses a different part of the harness
+
+use std::{net::SocketAddr, time::Duration};
+
+use secrecy::SecretString;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use tokio_util::sync::CancellationToken;
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
+use wagate::{
+    app::Gateway,
+    bus::BusSettings,
+    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope, TlsPem},
+    emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
+    pb::messaging_service_client::MessagingServiceClient,
+};
+
+/// The phone number id the emulator serves.
+pub const PHONE: &str = "113502948871204";
+/// A second number configured on the gateway, which only some keys may use.
+pub const OTHER_PHONE: &str = "113502948879999";
+/// A key with every scope and every number.
+pub const KEY: &str = "test-key-full";
+/// A key with the media scope only.
+pub const MEDIA_KEY: &str = "test-key-media-only";
+/// A key with the messages scope, for OTHER_PHONE only.
+pub const OTHER_PHONE_KEY: &str = "test-key-other-phone";
+/// The recipient used by most tests.
+pub const CONTACT: &str = "14155550123";
+
+/// Adds `authorization: Bearer <key>` to every call.
+#[derive(Clone)]
+pub struct Bearer(pub Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A messaging client with a key.
+pub type Messaging = MessagingServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Options of a test gateway.
+pub struct Builder {
+    emulator: EmulatorConfig,
+    tls: Option<TlsPem>,
+    graph_timeout: Duration,
+    graph_token: Option<String>,
+    enforce_window: bool,
+}
+
+/// A running emulator and gateway; both stop when it is dropped.
+pub struct TestGateway {
+    /// The gateway's gRPC address.
+    pub grpc_addr: SocketAddr,
+    /// The emulator's address.
+    pub emulator_addr: SocketAddr,
+    /// The gateway's webhook address (the emulator posts there).
+    pub webhook_addr: SocketAddr,
+    /// Control of the emulator.
+    pub emulator: EmulatorHandle,
+    shutdown: CancellationToken,
+}
+
+impl TestGateway {
+    pub fn builder() -> Builder {
+        Builder {
+            emulator: EmulatorConfig {
+                status_interval: Duration::from_millis(10),
+                template_review_delay: Duration::from_millis(10),
+                ..EmulatorConfig::default()
+            },
+            tls: None,
+            graph_timeout: Duration::from_secs(5),
+            graph_token: None,
+            // Most tests check what reaches Meta; the window has its own tests.
+            enforce_window: false,
+        }
+    }
+
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    /// A plaintext channel to the gateway.
+    pub async fn channel(&self) -> Channel {
+        Endpoint::from_shared(format!("http://{}", self.grpc_addr)).unwrap().connect().await.unwrap()
+    }
+
+    /// A plaintext channel that connects on first use.
+    pub fn channel_lazy(&self) -> Channel {
+        Endpoint::from_shared(format!("http://{}", self.grpc_addr)).unwrap().connect_lazy()
+    }
+
+    /// A messaging client presenting `key` (or no key).
+    pub async fn messaging_with(&self, key: Option<&str>) -> Messaging {
+        let bearer = Bearer(key.map(|k| format!("Bearer {k}").parse().unwrap()));
+        MessagingServiceClient::with_interceptor(self.channel().await, bearer)
+    }
+
+    /// A messaging client with the full key.
+    pub async fn messaging(&self) -> Messaging {
+        self.messaging_with(Some(KEY)).await
+    }
+
+    /// The JSON bodies the emulator accepted, oldest first.
+    pub fn sent_bodies(&self) -> Vec<Value> {
+        self.emulator.sent().into_iter().map(|m| m.body).collect()
+    }
+
+    /// The one body the emulator accepted since the last call; fails on zero or several.
+    pub fn take_only_sent(&self) -> Value {
+        let mut bodies = self.sent_bodies();
+        self.emulator.clear_sent();
+        assert_eq!(bodies.len(), 1, "expected exactly one request at the emulator, got {bodies:#?}");
+        bodies.remove(0)
+    }
+
+    /// Has `from` write `text` to the business (a signed webhook reaches the
+    /// gateway); returns the inbound wamid.
+    pub async fn inbound_text(&self, from: &str, text: &str) -> String {
+        let spec = InboundSpec {
+            phone_number_id: None,
+            from: from.to_owned(),
+            profile_name: Some("Ana".to_owned()),
+            message: serde_json::json!({"type": "text", "text": {"body": text}}),
+        };
+        self.emulator.inject_inbound(spec).await.unwrap()
+    }
+
+    /// Seeds an approved template in the emulator.
+    pub fn add_template(&self, name: &str, language: &str, category: &str, components: Value) {
+        self.emulator.add_template(name, language, category, components).unwrap();
+    }
+
+    /// Uploads bytes straight to the emulator (as Meta's upload endpoint) and returns the media id.
+    pub async fn upload_to_emulator(&self, mime: &str, filename: &str, bytes: Vec<u8>) -> String {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()).mime_str(mime).unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime.to_owned())
+            .part("file", part);
+        let answer: Value = reqwest::Client::new()
+            .post(format!("http://{}/v25.0/{PHONE}/media", self.emulator_addr))
+            .bearer_auth(EmulatorConfig::default().access_token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["id"].as_str().unwrap_or_else(|| panic!("upload failed: {answer}")).to_owned()
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Builder {
+    pub fn tls(mut self, pem: TlsPem) -> Self {
+        self.tls = Some(pem);
+        self
+    }
+
+    pub fn graph_timeout(mut self, timeout: Duration) -> Self {
+        self.graph_timeout = timeout;
+        self
+    }
+
+    /// Makes the gateway present this token to the emulator instead of the right one.
+    pub fn graph_token(mut self, token: &str) -> Self {
+        self.graph_token = Some(token.to_owned());
+        self
+    }
+
+    pub fn enforce_window(mut self, on: bool) -> Self {
+        self.enforce_window = on;
+        self
+    }
+
+    pub fn throughput(mut self, per_second: u32) -> Self {
+        self.emulator.throughput_per_second = per_second;
+        self
+    }
+
+    pub async fn spawn(self) -> TestGateway {
+        let emulator = Emulator::bind("127.0.0.1:0".parse().unwrap(), self.emulator.clone()).await.unwrap();
+        let emulator_addr = emulator.local_addr();
+        let handle = emulator.handle();
+        let token = self.graph_token.unwrap_or_else(|| self.emulator.access_token.clone());
+        let account = |phones: &[&str]| ResolvedAccount {
+            name: "test".into(),
+            waba_id: self.emulator.waba_id.clone(),
+            phone_number_ids: phones.iter().map(|p| (*p).to_owned()).collect(),
+            access_token: SecretString::from(token.clone()),
+            app_secrets: vec![SecretString::from(self.emulator.app_secret.clone())],
+            graph_base_url: format!("http://{emulator_addr}"),
+            api_version: "v25.0".into(),
+        };
+        let key = |key: &str, scopes: &[Scope], phones: PhoneNumbers| ResolvedApiKey {
+            name: key.to_owned(),
+            sha256: Sha256::digest(key.as_bytes()).into(),
+            scopes: scopes.iter().copied().collect(),
+            phone_number_ids: phones,
+        };
+        let config = Resolved {
+            grpc_addr: "127.0.0.1:0".parse().unwrap(),
+            tls: self.tls,
+            shutdown_grace: Duration::from_secs(2),
+            graph_timeout: self.graph_timeout,
+            graph_connect_timeout: Duration::from_secs(2),
+            webhook_addr: "127.0.0.1:0".parse().unwrap(),
+            webhook_path: "/webhook".into(),
+            webhook_verify_token: None,
+            webhook_max_body_bytes: 1 << 20,
+            default_phone_number_id: PHONE.into(),
+            accounts: vec![account(&[PHONE, OTHER_PHONE])],
+            api_keys: vec![
+                key(KEY, &[Scope::Messages, Scope::Media, Scope::Templates, Scope::Events], PhoneNumbers::All),
+                key(MEDIA_KEY, &[Scope::Media], PhoneNumbers::All),
+                key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
+            ],
+            redis: None,
+            bus: BusSettings { ack_timeout: Duration::from_millis(300), ..BusSettings::default() },
+            enforce_window: self.enforce_window,
+        };
+        let gateway = Gateway::bind(config).await.unwrap();
+        let grpc_addr = gateway.grpc_addr();
+        let webhook_addr = gateway.webhook_addr();
+        handle.set_webhook_url(Some(format!("http://{webhook_addr}/webhook")));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(emulator.run(shutdown.clone()));
+        tokio::spawn(gateway.run(shutdown.clone()));
+        TestGateway { grpc_addr, emulator_addr, webhook_addr, emulator: handle, shutdown }
+    }
+}
+
+/// A self-signed certificate for `localhost`.
+pub fn self_signed() -> (TlsPem, Vec<u8>) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = cert.cert.pem().into_bytes();
+    let pem = TlsPem { cert: cert_pem.clone(), key: cert.signing_key.serialize_pem().into_bytes() };
+    (pem, cert_pem)
+}
+
+/// Reads a fixture from tests/fixtures/cloud-api.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/cloud-api/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+/// The ErrorInfo of a status.
+pub fn error_info(status: &Status) -> tonic_types::ErrorInfo {
+    use tonic_types::StatusExt as _;
+    status.get_details_error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
+}
