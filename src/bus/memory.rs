@@ -21,6 +21,9 @@ use crate::pb;
 /// How many events a producer reads from the log per lock.
 const BATCH: usize = 256;
 
+/// How many claimed events a group consumer may hold unread.
+const GROUP_READ_AHEAD: usize = 16;
+
 /// The in-memory bus of one process.
 pub struct MemoryBus {
     inner: Arc<Mutex<Inner>>,
@@ -127,7 +130,8 @@ impl MemoryBus {
                 inner.groups.insert(group.to_owned(), Group { next_seq: after + 1, pending: BTreeMap::new() });
             }
         }
-        let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer);
+        // A group consumer reads ahead little: every event it holds is claimed.
+        let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer.min(GROUP_READ_AHEAD));
         let consumer = GroupConsumer {
             inner: self.inner.clone(),
             newest: self.newest.subscribe(),
@@ -252,6 +256,9 @@ enum Claimed {
 impl GroupConsumer {
     async fn run(mut self, mut feeder: Feeder) {
         loop {
+            if !feeder.room().await {
+                return;
+            }
             self.newest.borrow_and_update();
             match self.claim() {
                 Claimed::Event(event) => {
@@ -481,7 +488,7 @@ mod tests {
         // m7 was never acknowledged: it comes again.
         let again = tokio::select! { e = next(&mut a) => e.unwrap(), e = next(&mut b) => e.unwrap() };
         assert_eq!(again.id, "m7");
-        assert_eq!(bus.ack("g", &[again.cursor.clone()]).unwrap(), 1);
+        assert_eq!(bus.ack("g", std::slice::from_ref(&again.cursor)).unwrap(), 1);
         assert_eq!(bus.ack("g", &[again.cursor]).unwrap(), 0);
     }
 

@@ -256,6 +256,13 @@ impl Feeder {
         let _ = self.tx.try_send(Err(error));
     }
 
+    /// Waits until an event could be queued without waiting; `false` when the
+    /// subscriber is gone. Consumer groups claim an event only then, so an
+    /// acknowledgement deadline never runs while the event sits unread.
+    pub(crate) async fn room(&self) -> bool {
+        self.tx.reserve_many(2).await.is_ok()
+    }
+
     /// How many events the buffer holds at most.
     pub(crate) fn buffer(&self) -> usize {
         self.buffer

@@ -24,14 +24,18 @@
 //!   with no gap and no duplicate. Announcements only wake readers up; a missed
 //!   one (a pub/sub reconnect) is covered by waking everyone after each
 //!   reconnect and by a re-read every few seconds.
+//! - What was in the log when a subscription started is replay, fed at the
+//!   subscriber's pace; what is published later is live, and a subscriber
+//!   more than its buffer behind on it is cut off with [`BusError::Lagged`].
 //! - Redis errors while subscribed are retried with backoff: a subscription
 //!   outlives a Redis outage and resumes from its cursor. Entry ids are
 //!   time-based, so even a Redis that restarted empty hands out ids after the
 //!   cursors its subscribers hold.
-//! - A consumer group delivers each entry to one of its consumers (`XREADGROUP
-//!   >`); an entry not acknowledged within `ack_timeout` is taken over by
-//!   whichever consumer runs `XAUTOCLAIM` next (possibly the same one), so
-//!   delivery is at least once.
+//! - A consumer group delivers each entry to one of its consumers
+//!   (`XREADGROUP … >`); an entry not acknowledged within `ack_timeout` is
+//!   taken over by whichever consumer runs `XAUTOCLAIM` next (possibly the
+//!   same one), so delivery is at least once. Group consumers are fed at
+//!   their pace and never cut off.
 //!
 //! # Connections
 //!
@@ -210,7 +214,8 @@ pub struct RedisBus {
 // === impl RedisBus ===
 
 impl RedisBus {
-    /// Connects (redis::aio::ConnectionManager, which reconnects by itself) and starts the pub/sub listener task.
+    /// Connects with a [`ConnectionManager`] (which reconnects by itself),
+    /// subscribes to the announcements and starts the pub/sub listener task.
     ///
     /// `url` is a redis-rs URL (`redis://`, `rediss://`, `redis+unix://`);
     /// every key starts with `key_prefix`. The listener and every subscription
@@ -257,7 +262,7 @@ impl RedisBus {
     /// Stores `events` in order, dropping redeliveries and marking superseded
     /// statuses, and returns the ones stored with their cursors. On error
     /// nothing of the batch is stored.
-    pub async fn publish(&self, events: Vec<pb::Event>) -> Result<Vec<pb::Event>, BusError> {
+    pub async fn publish(&self, mut events: Vec<pb::Event>) -> Result<Vec<pb::Event>, BusError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -271,8 +276,7 @@ impl RedisBus {
             .arg(max_age)
             .arg(window)
             .arg(events.len());
-        for event in &events {
-            let mut event = event.clone();
+        for event in &mut events {
             // The cursor is the entry id, assigned by XADD; never stored.
             event.cursor.clear();
             // An event without an id has no identity to deduplicate by.
@@ -280,12 +284,13 @@ impl RedisBus {
             if dedup {
                 invocation.key(self.keys.seen(&event.id));
             }
-            match status_rank(&event) {
+            match status_rank(event) {
                 Some((wamid, rank)) => {
                     invocation.key(self.keys.status(wamid));
-                    let plain = event.encode_to_vec();
-                    mark_superseded(&mut event);
-                    invocation.arg(u8::from(dedup)).arg(rank).arg(plain).arg(event.encode_to_vec());
+                    // The script picks one: it alone knows the furthest status.
+                    let mut late = event.clone();
+                    mark_superseded(&mut late);
+                    invocation.arg(u8::from(dedup)).arg(rank).arg(event.encode_to_vec()).arg(late.encode_to_vec());
                 }
                 None => {
                     invocation.arg(u8::from(dedup)).arg(0u8).arg(event.encode_to_vec()).arg("");
@@ -326,13 +331,20 @@ impl RedisBus {
     /// A subscription from `start`, filtered. `Start::Newest` means after the
     /// last event stored when this returns.
     pub async fn subscribe(&self, start: Start, filter: Filter) -> Result<Subscription, BusError> {
-        let cursor = match start {
-            Start::After(cursor) => self.issued(cursor).await?,
-            Start::Oldest => EntryId::ZERO,
-            Start::Newest => self.last_entry().await?,
+        let after = match start {
+            Start::After(cursor) => Some(EntryId::parse_cursor(cursor)?),
+            Start::Oldest => Some(EntryId::ZERO),
+            Start::Newest => None,
+        };
+        // What is in the log now is replay, fed at the subscriber's pace;
+        // what comes later is live.
+        let newest = self.last_entry().await?;
+        let cursor = match after {
+            Some(after) => self.issued(after, newest).await?,
+            None => newest,
         };
         let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer);
-        tokio::spawn(tail(self.reader(), feeder, filter, cursor));
+        tokio::spawn(tail(self.reader(), feeder, filter, cursor, newest));
         Ok(subscription)
     }
 
@@ -346,7 +358,10 @@ impl RedisBus {
         filter: Filter,
     ) -> Result<Subscription, BusError> {
         let start = match start {
-            Start::After(cursor) => self.issued(cursor).await?.to_string(),
+            Start::After(cursor) => {
+                let after = EntryId::parse_cursor(cursor)?;
+                self.issued(after, self.last_entry().await?).await?.to_string()
+            }
             Start::Oldest => "0".to_owned(),
             Start::Newest => "$".to_owned(),
         };
@@ -354,16 +369,15 @@ impl RedisBus {
         retry_dropped!(create_group(&mut conn, &self.keys.stream, group, &start).await).map_err(unavailable)?;
 
         let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer);
-        let member =
-            Member {
-                group: group.to_owned(),
-                consumer: consumer.to_owned(),
-                ack_timeout: self.settings.ack_timeout,
-                // Entries read wait in this task until the subscriber has room,
-                // pending for this consumer: read no more than the buffer holds,
-                // which also leaves entries to the group's other consumers.
-                count: READ_BATCH.min(self.settings.subscriber_buffer).max(1),
-            };
+        let member = Member {
+            group: group.to_owned(),
+            consumer: consumer.to_owned(),
+            ack_timeout: self.settings.ack_timeout,
+            // Entries read wait in this task until the subscriber has room,
+            // pending for this consumer: read no more than the buffer holds,
+            // which also leaves entries to the group's other consumers.
+            count: READ_BATCH.min(feeder.buffer()),
+        };
         tokio::spawn(consume(self.reader(), feeder, filter, member));
         Ok(subscription)
     }
@@ -406,17 +420,19 @@ impl RedisBus {
         }
     }
 
-    /// Parses a cursor a client gave, refusing one later than anything this
-    /// log has issued or could issue now: it would silently skip every event
-    /// until then.
-    async fn issued(&self, cursor: String) -> Result<EntryId, BusError> {
-        let id = EntryId::parse_cursor(cursor)?;
+    /// Checks a cursor a client gave: one later than anything this log has
+    /// issued or could issue now would silently skip every event until then.
+    async fn issued(&self, id: EntryId, newest: EntryId) -> Result<EntryId, BusError> {
+        if id <= newest {
+            return Ok(id);
+        }
+        // Later than the newest entry, yet possibly issued: the stream was
+        // trimmed or Redis restarted empty since. Ids come from Redis's
+        // clock, so a cursor from the past is fine.
         let mut conn = self.conn.clone();
         let time = redis::cmd("TIME");
         let (secs, micros): (u64, u64) = retry_dropped!(time.query_async(&mut conn).await).map_err(unavailable)?;
-        // Ids come from Redis's clock, except after it went back in time:
-        // then only the last entry tells.
-        if id.ms <= secs.saturating_mul(1000).saturating_add(micros / 1000) || id <= self.last_entry().await? {
+        if id.ms <= secs.saturating_mul(1000).saturating_add(micros / 1000) {
             return Ok(id);
         }
         Err(BusError::InvalidCursor(format!("{id} (later than the newest event)")))
@@ -574,8 +590,13 @@ impl Reader {
 
     /// Up to [`READ_BATCH`] entries from `from` on (inclusive).
     async fn range(&mut self, from: EntryId) -> Result<Vec<StreamId>, RedisError> {
-        let xrange =
-            redis::cmd("XRANGE").arg(&self.keys.stream).arg(from.to_string()).arg("+").arg("COUNT").arg(READ_BATCH).clone();
+        let xrange = redis::cmd("XRANGE")
+            .arg(&self.keys.stream)
+            .arg(from.to_string())
+            .arg("+")
+            .arg("COUNT")
+            .arg(READ_BATCH)
+            .clone();
         let reply: StreamRangeReply = xrange.query_async(&mut self.conn).await?;
         Ok(reply.ids)
     }
@@ -666,7 +687,11 @@ impl Reader {
 
 /// Feeds a plain subscription from `cursor` on, until the subscriber goes
 /// away, lags or the bus shuts down.
-async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor: EntryId) {
+///
+/// Entries up to `replay_until` (the newest when it subscribed) are replay,
+/// fed at the subscriber's pace; later ones are live, and a subscriber that
+/// cannot take them is cut off with its cursor.
+async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor: EntryId, replay_until: EntryId) {
     let mut backoff = Backoff::default();
     loop {
         // Mark announcements seen before reading: one arriving during the
@@ -678,10 +703,7 @@ async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor
             Some(from) => match reader.range(from).await {
                 Ok(entries) => {
                     backoff.recovered("reading the event stream");
-                    // A short read reached the end of the log: these events
-                    // are live, and a subscriber that cannot take them is cut
-                    // off. A full read is replay, fed at the subscriber's pace.
-                    let live = entries.len() < READ_BATCH;
+                    let caught_up = entries.len() < READ_BATCH;
                     let mut flow = Flow::Go;
                     for entry in entries {
                         let Some(id) = EntryId::parse(&entry.id) else {
@@ -694,7 +716,7 @@ async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor
                         if !filter.matches(&event) {
                             continue;
                         }
-                        flow = if live {
+                        flow = if id > replay_until {
                             feeder.feed(Arc::new(event)).into()
                         } else {
                             reader.feed_paced(&mut feeder, event).await
@@ -704,7 +726,7 @@ async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor
                         }
                     }
                     match flow {
-                        Flow::Go if !live => continue,
+                        Flow::Go if !caught_up => continue,
                         Flow::Go => reader.wait(&feeder, REPOLL).await,
                         other => other,
                     }

@@ -21,10 +21,11 @@
 //! # let _ = (base_url, handle); Ok(()) }
 //! ```
 //!
-//! Layout: [`routes`] holds the Graph path table and handlers, `validate` and
-//! `templates` the request rules, `state` the in-memory store, `webhooks` the
-//! signed delivery queue, `admin` the admin API, `errors` and `wire` the JSON
-//! Meta reads and writes.
+//! Layout: `routes` holds the Graph path table, auth and the message
+//! handlers; `validate`, `media` and `templates` the rules and handlers of
+//! their endpoints; `state` the in-memory store; `webhooks` the signed
+//! delivery queue; `admin` the admin API; `errors` and `wire` the JSON Meta
+//! reads and writes.
 
 mod admin;
 mod errors;
@@ -110,7 +111,7 @@ pub struct Emulator {
     shared: Arc<Shared>,
     // Stops the background tasks (webhook delivery, template reviews) if the
     // emulator is dropped without being run.
-    _background: DropGuard,
+    background: DropGuard,
 }
 
 /// A cheap, cloneable view of a running emulator, for tests and the sandbox.
@@ -216,7 +217,7 @@ impl Emulator {
         };
         let background = CancellationToken::new();
         let shared = Shared::start(config, base_url, background.clone()).map_err(std::io::Error::other)?;
-        Ok(Emulator { listener, local_addr, shared, _background: background.drop_guard() })
+        Ok(Emulator { listener, local_addr, shared, background: background.drop_guard() })
     }
 
     /// The bound address.
@@ -232,12 +233,12 @@ impl Emulator {
     /// Serves until `shutdown` is cancelled, lets in-flight requests finish,
     /// then stops webhook delivery and pending template reviews.
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        let Emulator { listener, shared, _background, .. } = self;
+        let Emulator { listener, shared, background, .. } = self;
         let app = routes::app(shared.clone());
         tracing::info!(addr = %listener.local_addr()?, "cloud api emulator serving");
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         shared.stop().await;
-        drop(_background);
+        drop(background);
         served
     }
 }
@@ -254,7 +255,8 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 // === impl EmulatorHandle ===
 
 impl EmulatorHandle {
-    /// Every accepted `POST /messages` body, oldest first.
+    /// Every accepted `POST /messages` body, oldest first (the newest
+    /// 100 000 in a long-running emulator).
     pub fn sent(&self) -> Vec<SentMessage> {
         self.shared.sent()
     }

@@ -288,7 +288,7 @@ fn accept(shared: &Shared, phone_number_id: &str, body: Value) -> Result<Respons
         return Err(GraphError::throughput());
     }
     let message_id = wamid(&contact, Direction::Outbound);
-    inner.sent.push(SentMessage { phone_number_id: phone_number_id.to_owned(), message_id: message_id.clone(), body });
+    inner.log_sent(SentMessage { phone_number_id: phone_number_id.to_owned(), message_id: message_id.clone(), body });
     let window_open = inner.window_open(phone_number_id, &contact, now);
     let read_receipts = inner.read_receipts(&contact);
     drop(inner);
@@ -342,7 +342,7 @@ fn mark_read(shared: &Shared, phone_number_id: &str, m: &MarkRead, body: Value) 
             m.message_id
         )));
     }
-    inner.sent.push(SentMessage { phone_number_id: phone_number_id.to_owned(), message_id: String::new(), body });
+    inner.log_sent(SentMessage { phone_number_id: phone_number_id.to_owned(), message_id: String::new(), body });
     Ok(wire::success())
 }
 

@@ -7,7 +7,7 @@
 //! task tracker that [`Shared::stop`] cancels and drains.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     fmt,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -25,6 +25,10 @@ use super::{
     EmulatorConfig, EmulatorError, Fault, FaultKind, InboundSpec, SentMessage, templates,
     webhooks::{Dispatcher, Item},
 };
+
+/// The sent log keeps this many entries; a long-running emulator (a benchmark)
+/// must not grow without bound.
+const SENT_LOG_CAP: usize = 100_000;
 
 /// How long an inbound message keeps the customer-service window open.
 pub(crate) const WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -45,7 +49,7 @@ pub(crate) struct Shared {
 /// The mutable store.
 #[derive(Default)]
 pub(crate) struct Inner {
-    pub(crate) sent: Vec<SentMessage>,
+    sent: VecDeque<SentMessage>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) media: HashMap<String, Media>,
     /// In creation order (the list endpoint pages over it).
@@ -147,7 +151,7 @@ impl Shared {
     }
 
     pub(crate) fn sent(&self) -> Vec<SentMessage> {
-        self.lock().sent.clone()
+        self.lock().sent.iter().cloned().collect()
     }
 
     pub(crate) fn clear_sent(&self) {
@@ -325,6 +329,14 @@ impl fmt::Debug for Shared {
 impl Inner {
     pub(crate) fn open_window(&mut self, phone_number_id: &str, contact: &str, now: Instant) {
         self.windows.insert((phone_number_id.to_owned(), contact_key(contact)), now + WINDOW);
+    }
+
+    /// Appends to the sent log, dropping the oldest entry beyond the cap.
+    pub(crate) fn log_sent(&mut self, sent: SentMessage) {
+        if self.sent.len() >= SENT_LOG_CAP {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(sent);
     }
 
     pub(crate) fn window_open(&self, phone_number_id: &str, contact: &str, now: Instant) -> bool {

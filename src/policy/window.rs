@@ -84,23 +84,6 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_latest_message_wins_even_out_of_order() {
-        let windows = MemoryWindows::default();
-        assert_eq!(windows.get("p", "c"), None);
-        windows.record("p", "c", 1_000);
-        windows.record("p", "c", 500);
-        let state = windows.get("p", "c").unwrap();
-        assert_eq!(state.last_inbound, 1_000);
-        assert!(state.is_open(1_000 + 86_399));
-        assert!(!state.is_open(1_000 + 86_400));
-        assert_eq!(windows.get("p", "other"), None);
-    }
-}
 
 /// The window store: in this process, or shared through Redis by every replica.
 pub enum Windows {
@@ -131,5 +114,23 @@ impl Windows {
         match self {
             Self::Memory(windows) => Ok(windows.get(phone_number_id, contact)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_message_wins_even_out_of_order() {
+        let windows = MemoryWindows::default();
+        assert_eq!(windows.get("p", "c"), None);
+        windows.record("p", "c", 1_000);
+        windows.record("p", "c", 500);
+        let state = windows.get("p", "c").unwrap();
+        assert_eq!(state.last_inbound, 1_000);
+        assert!(state.is_open(1_000 + 86_399));
+        assert!(!state.is_open(1_000 + 86_400));
+        assert_eq!(windows.get("p", "other"), None);
     }
 }

@@ -7,7 +7,7 @@
 //!   that cannot be read, becomes an [`pb::UnknownEvent`] that carries the JSON;
 //! - every event keeps the JSON it was made from, byte for byte, in `raw_json`;
 //! - every event has a stable, non-empty `id` that Meta's retries repeat
-//!   ([`dedup_key`]);
+//!   (the bus drops redeliveries by it);
 //! - only a body that is not JSON, or not a WhatsApp Business Account
 //!   envelope, is an error. Nothing panics on any input.
 
@@ -47,6 +47,12 @@ pub enum ParseError {
 ///
 /// `received_at` stamps every event, and stands in for `occurred_at` when
 /// Meta gives no time. `cursor` is left empty for the bus to assign.
+///
+/// # Errors
+///
+/// [`ParseError::Json`] when the body is not JSON, [`ParseError::NotWhatsApp`]
+/// when it is not a WhatsApp Business Account envelope. A malformed element
+/// inside a valid envelope is not an error: it becomes an unknown event.
 pub fn parse(body: &[u8], received_at: SystemTime) -> Result<Vec<pb::Event>, ParseError> {
     // Syntax first, so that `Json` means exactly "not JSON"; any shape
     // problem after this point is `NotWhatsApp`.
@@ -70,41 +76,6 @@ pub fn parse(body: &[u8], received_at: SystemTime) -> Result<Vec<pb::Event>, Par
         read_entry(entry, received_at, &mut events);
     }
     Ok(events)
-}
-
-/// The key that identifies a redelivery of the same event (what Meta's retries repeat).
-///
-/// It is the event's `id`: a wamid for messages, `{wamid}:{status}` for
-/// statuses, the template id, event and entry time for template updates.
-pub fn dedup_key(event: &pb::Event) -> &str {
-    &event.id
-}
-
-/// The contact (wa_id or user id) an event concerns, for subscription filters: inbound `from` (or from_user_id), status `recipient_id` (or recipient_user_id); "" otherwise.
-pub fn contact_of(event: &pb::Event) -> &str {
-    match &event.kind {
-        Some(Kind::Message(m)) => first_non_empty(&m.from, &m.from_user_id),
-        Some(Kind::Status(s)) => first_non_empty(&s.recipient_id, &s.recipient_user_id),
-        _ => "",
-    }
-}
-
-/// The kind of an event, for filters.
-pub fn kind_of(event: &pb::Event) -> pb::EventKind {
-    match &event.kind {
-        Some(Kind::Message(_)) => pb::EventKind::Message,
-        Some(Kind::Status(_)) => pb::EventKind::Status,
-        Some(Kind::TemplateStatus(_)) => pb::EventKind::TemplateStatus,
-        Some(Kind::TemplateCategory(_)) => pb::EventKind::TemplateCategory,
-        Some(Kind::TemplateQuality(_)) => pb::EventKind::TemplateQuality,
-        Some(Kind::Error(_)) => pb::EventKind::Error,
-        Some(Kind::Unknown(_)) => pb::EventKind::Unknown,
-        None => pb::EventKind::Unspecified,
-    }
-}
-
-fn first_non_empty<'a>(preferred: &'a str, fallback: &'a str) -> &'a str {
-    if preferred.is_empty() { fallback } else { preferred }
 }
 
 // === walking the envelope ===
@@ -158,7 +129,9 @@ impl<'a> Origin<'a> {
     /// An element that could not be read, kept whole as an unknown event.
     ///
     /// Its id hashes the element itself rather than using the entry time:
-    /// siblings in one value share the entry time, but not their bytes.
+    /// siblings in one value share the entry time, but not their bytes. An
+    /// entry or change too broken to name its field has field `""` and the id
+    /// prefix `malformed`.
     fn malformed(&self, raw: &RawValue, error: &serde_json::Error) -> pb::Event {
         tracing::warn!(
             field = self.field,
@@ -178,8 +151,10 @@ impl<'a> Origin<'a> {
     /// The value of a field the contract does not model (or a `messages`
     /// value with nothing in it that it does).
     fn unknown_field(&self, value: &RawValue) -> Parsed {
+        // The value's hash, not the entry time: two changes of one field in
+        // one entry share the time, and must not be taken for redeliveries.
         Parsed {
-            id: format!("{}:{}:{}", self.field, self.waba_id, self.time_or_digest(value)),
+            id: format!("{}:{}:{}", self.field, self.waba_id, digest(value)),
             occurred_at: self.entry_time,
             kind: unknown(self.field),
         }
@@ -700,6 +675,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::bus::{contact_of, kind_of};
 
     /// A sample from `tests/fixtures/webhooks/` (copied from the shared reference).
     macro_rules! fixture {
@@ -752,6 +728,11 @@ mod tests {
         }
     }
 
+    /// `received_at()` as it appears in events.
+    fn received() -> Option<Timestamp> {
+        Some(Timestamp::from(received_at()))
+    }
+
     fn at(seconds: i64) -> Option<Timestamp> {
         Some(Timestamp { seconds, nanos: 0 })
     }
@@ -785,18 +766,13 @@ mod tests {
         );
         assert!(m.context.is_none() && m.referral.is_none() && m.errors.is_empty() && m.from_user_id.is_empty());
         assert_eq!(event.id, "wamid.HBgLMTQxNTU1NTAxMjMVAgASGBQzQTdGMjFDMDlCNUQ0NEU4QTFGMgA=");
-        assert_eq!(dedup_key(&event), event.id);
         assert!(event.cursor.is_empty());
-        assert_eq!(event.received_at, at(RECEIVED as i64));
+        assert_eq!(event.received_at, received());
         // Exactly the message object's bytes, from `{` to `}`.
-        let start = body
-            .find(
-                r#"{
-                "from""#,
-            )
-            .expect("the sample has the message object")
-            + 0;
-        let end = start + body[start..].find("\n              }").expect("the message object ends") + 15;
+        let object_start = "{\n                \"from\"";
+        let object_end = "\n              }";
+        let start = body.find(object_start).expect("the sample has the message object");
+        let end = start + body[start..].find(object_end).expect("the message object ends") + object_end.len();
         assert_eq!(event.raw_json, &body[start..end]);
     }
 
@@ -806,7 +782,7 @@ mod tests {
         let m = from_ana(&event, "wamid.HBgLMTQxNTU1NTAxMjMVAgASGBQzQTdGMjFDMDlCNUQ0NEU4QTFGMgA=", 1_784_020_325);
         assert_eq!(m.from_user_id, "US.25718394402918375519");
         // The same message as webhook-message-text: one dedup key for both.
-        assert_eq!(dedup_key(&event), dedup_key(&only(fixture!("webhook-message-text"))));
+        assert_eq!(event.id, only(fixture!("webhook-message-text")).id);
     }
 
     #[test]
@@ -1274,7 +1250,7 @@ mod tests {
         let digest = hex::encode(&Sha256::digest(event.raw_json.as_bytes())[..8]);
         assert_eq!(event.id, format!("errors:{PHONE}:{digest}"));
         assert_eq!(event.id.len(), "errors:".len() + PHONE.len() + 1 + 16);
-        assert_eq!(event.occurred_at, at(RECEIVED as i64), "errors carry no time of their own");
+        assert_eq!(event.occurred_at, received(), "errors carry no time of their own");
         assert_eq!(contact_of(&event), "");
     }
 
@@ -1364,7 +1340,8 @@ mod tests {
         let event = only(body);
         assert_eq!(unknown_field(&event), "account_update");
         assert_eq!(kind_of(&event), pb::EventKind::Unknown);
-        assert_eq!(event.id, "account_update:109348720013455:1784029325");
+        assert!(event.id.starts_with("account_update:109348720013455:"), "{}", event.id);
+        assert_eq!(event.id.len(), "account_update:109348720013455:".len() + 16, "a 16-hex-digit value hash");
         assert_eq!(event.occurred_at, at(1_784_029_325));
         let value: serde_json::Value = serde_json::from_str(&event.raw_json).expect("raw_json is the value");
         assert_eq!(value["restriction_info"][0]["restriction_type"], "RESTRICTED_BIZ_INITIATED_MESSAGING");
@@ -1372,10 +1349,20 @@ mod tests {
     }
 
     #[test]
+    fn two_changes_of_one_unknown_field_in_one_entry_are_two_events() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","time":1784029325,"changes":[
+            {"field":"account_update","value":{"event":"PARTNER_ADDED"}},
+            {"field":"account_update","value":{"event":"PARTNER_REMOVED"}}]}]}"#;
+        let events = parse(body, SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_ne!(events[0].id, events[1].id, "same field and time, different content: not a redelivery");
+    }
+
+    #[test]
     fn phone_number_quality_update_is_unknown_but_kept() {
         let event = only(fixture!("webhook-phone-number-quality-update"));
         assert_eq!(unknown_field(&event), "phone_number_quality_update");
-        assert_eq!(event.id, "phone_number_quality_update:109348720013455:1784029425");
+        assert!(event.id.starts_with("phone_number_quality_update:109348720013455:"), "{}", event.id);
         assert!(event.raw_json.contains("THROUGHPUT_UPGRADE"));
         assert_eq!(event.phone_number_id, "");
     }
@@ -1388,7 +1375,7 @@ mod tests {
         // No entry time: the value's hash keys it, and Meta's time is unknown.
         let digest = hex::encode(&Sha256::digest(event.raw_json.as_bytes())[..8]);
         assert_eq!(event.id, format!("user_preferences:{WABA}:{digest}"));
-        assert_eq!(event.occurred_at, at(RECEIVED as i64));
+        assert_eq!(event.occurred_at, received());
         assert!(event.raw_json.contains(r#""value": "stop""#));
     }
 
@@ -1399,7 +1386,7 @@ mod tests {
         let raw_body = sample["raw_body"].as_str().expect("raw_body is a string");
         let event = only(raw_body);
         from_ana(&event, "wamid.HBgLMTQxNTU1NTAxMjMVAgASGBQzQTdGMjFDMDlCNUQ0NEU4QTFGMgA=", 1_784_020_325);
-        assert_eq!(dedup_key(&event), dedup_key(&only(fixture!("webhook-message-text"))));
+        assert_eq!(event.id, only(fixture!("webhook-message-text")).id);
         // A compact body: raw_json is still the exact slice.
         assert!(raw_body.contains(&format!("[{}]", event.raw_json)));
     }
@@ -1462,7 +1449,7 @@ mod tests {
             for event in events {
                 assert!(!event.id.is_empty() && event.cursor.is_empty());
                 assert!(event.kind.is_some() && event.occurred_at.is_some());
-                assert_eq!(event.received_at, at(RECEIVED as i64));
+                assert_eq!(event.received_at, received());
                 assert!(event.raw_json.starts_with('{') && body.contains(&event.raw_json), "{}", event.raw_json);
                 // Samples hold only modelled events, except the documented unknown fields.
                 if kind_of(&event) == pb::EventKind::Unknown {
@@ -1507,7 +1494,7 @@ mod tests {
         let body = inbound("[]", r#"[{"from":"1","id":"wamid.utf8","type":"text","text":{"body":"naïve 🎉"}}]"#);
         let event = only(&body);
         assert_eq!(message(&event).content, Some(Content::Text(pb::InboundText { body: "naïve 🎉".into() })));
-        assert_eq!(event.occurred_at, at(RECEIVED as i64), "no timestamp: the time it was received");
+        assert_eq!(event.occurred_at, received(), "no timestamp: the time it was received");
     }
 
     #[test]
@@ -1541,6 +1528,8 @@ mod tests {
 
     #[test]
     fn malformed_elements_keep_their_neighbours() {
+        use pb::EventKind::{Message, Unknown};
+
         let body = inbound(
             r#"[{"profile":{"name":"Ana Souza"},"wa_id":"14155550123"}]"#,
             r#"[
@@ -1553,7 +1542,6 @@ mod tests {
         );
         let events = events(&body);
         let kinds: Vec<_> = events.iter().map(kind_of).collect();
-        use pb::EventKind::{Message, Unknown};
         assert_eq!(kinds, [Message, Unknown, Unknown, Unknown, Message]);
         assert_eq!((events[0].id.as_str(), events[4].id.as_str()), ("wamid.one", "wamid.two"));
         for bad in &events[1..4] {
@@ -1604,7 +1592,7 @@ mod tests {
         );
         let event = only(&change("messages", &value));
         assert_eq!(unknown_field(&event), "messages");
-        assert_eq!(event.id, format!("messages:{WABA}:1784023925"));
+        assert!(event.id.starts_with(&format!("messages:{WABA}:")), "{}", event.id);
         assert_eq!(event.raw_json, value);
         assert_eq!(event.phone_number_id, PHONE);
     }
@@ -1737,7 +1725,7 @@ mod tests {
     #[test]
     fn json_that_is_not_a_whatsapp_envelope() {
         for body in [
-            r#"[]"#,
+            "[]",
             r#""whatsapp_business_account""#,
             r#"{"object":"page","entry":[]}"#,
             r#"{"object":"whatsapp_business_account"}"#,
@@ -1754,7 +1742,7 @@ mod tests {
     #[test]
     fn kind_and_contact_of_an_empty_event() {
         let event = pb::Event::default();
-        assert_eq!((kind_of(&event), contact_of(&event), dedup_key(&event)), (pb::EventKind::Unspecified, "", ""));
+        assert_eq!((kind_of(&event), contact_of(&event), event.id.as_str()), (pb::EventKind::Unknown, "", ""));
     }
 
     /// Replaces every node of every sample, one at a time, with values of

@@ -106,7 +106,7 @@ pub(super) struct Message<'a> {
     /// The wamid.
     #[serde(default, deserialize_with = "lenient::string")]
     pub(super) id: String,
-    /// The sender's wa_id; absent for username-only users.
+    /// The sender's `wa_id`; absent for username-only users.
     #[serde(default, deserialize_with = "lenient::string")]
     pub(super) from: String,
     /// The sender's BSUID.
@@ -547,10 +547,10 @@ pub(super) struct System {
     /// `user_changed_number`, `user_changed_user_id`, legacy `customer_changed_number`, …
     #[serde(rename = "type", default, deserialize_with = "lenient::string")]
     pub(super) kind: String,
-    /// The new wa_id.
+    /// The new `wa_id`.
     #[serde(default, deserialize_with = "lenient::string")]
     pub(super) wa_id: String,
-    /// The new wa_id in the legacy `customer_changed_number` shape.
+    /// The new `wa_id` in the legacy `customer_changed_number` shape.
     #[serde(default, deserialize_with = "lenient::string")]
     pub(super) new_wa_id: String,
     /// The new BSUID.
@@ -578,7 +578,7 @@ pub(super) struct Status {
     /// Unix seconds.
     #[serde(default, deserialize_with = "lenient::timestamp")]
     pub(super) timestamp: Option<i64>,
-    /// The recipient's wa_id (or group id).
+    /// The recipient's `wa_id` (or group id).
     #[serde(default, deserialize_with = "lenient::string")]
     pub(super) recipient_id: String,
     /// The recipient's BSUID.
@@ -739,7 +739,7 @@ pub(super) mod lenient {
     /// nothing read with this is fractional.
     pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         struct V;
-        impl<'de> Visitor<'de> for V {
+        impl Visitor<'_> for V {
             type Value = String;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an integer")
@@ -766,7 +766,7 @@ pub(super) mod lenient {
     /// A boolean; `null` is false, and the strings `"true"`/`"false"` are accepted.
     pub(super) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         struct V;
-        impl<'de> Visitor<'de> for V {
+        impl Visitor<'_> for V {
             type Value = bool;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a boolean")
@@ -793,7 +793,7 @@ pub(super) mod lenient {
     /// the time it was received instead of being lost.
     pub(super) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         struct V;
-        impl<'de> Visitor<'de> for V {
+        impl Visitor<'_> for V {
             type Value = Option<i64>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("Unix seconds as a string or a number")
@@ -823,7 +823,7 @@ pub(super) mod lenient {
     /// A number, or a string holding one (coordinates, prices); `null` is 0.
     pub(super) fn float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         struct V;
-        impl<'de> Visitor<'de> for V {
+        impl Visitor<'_> for V {
             type Value = f64;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a number or a numeric string")
@@ -855,7 +855,7 @@ pub(super) mod lenient {
     /// An integer, an integral float, or a string holding one; `null` is 0.
     pub(super) fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         struct V;
-        impl<'de> Visitor<'de> for V {
+        impl Visitor<'_> for V {
             type Value = i64;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an integer or a string holding one")

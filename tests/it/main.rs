@@ -4,11 +4,14 @@
 #![allow(unreachable_pub)] // `pub` here only shares helpers between test modules
 
 mod auth;
+mod bus_redis;
 mod cli;
 mod errors;
+mod events;
 mod idempotency;
 mod messaging;
 mod sandbox;
 mod support;
 mod tls;
 mod validation;
+mod webhook;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test module uses a different part of the harness
 
+pub mod redis;
+
 use std::{net::SocketAddr, time::Duration};
 
 use secrecy::SecretString;
@@ -17,10 +19,10 @@ use tonic::{
 };
 use wagate::{
     app::Gateway,
-    bus::BusSettings,
+    bus::{Bus, BusSettings},
     config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope, TlsPem},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
-    pb::messaging_service_client::MessagingServiceClient,
+    pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
 
 /// The phone number id the emulator serves.
@@ -33,6 +35,8 @@ pub const KEY: &str = "test-key-full";
 pub const MEDIA_KEY: &str = "test-key-media-only";
 /// A key with the messages scope, for OTHER_PHONE only.
 pub const OTHER_PHONE_KEY: &str = "test-key-other-phone";
+/// The webhook verify token.
+pub const VERIFY_TOKEN: &str = "test-verify-token";
 /// The recipient used by most tests.
 pub const CONTACT: &str = "14155550123";
 
@@ -51,6 +55,8 @@ impl Interceptor for Bearer {
 
 /// A messaging client with a key.
 pub type Messaging = MessagingServiceClient<InterceptedService<Channel, Bearer>>;
+/// An events client with a key.
+pub type Events = EventServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Options of a test gateway.
 pub struct Builder {
@@ -69,6 +75,8 @@ pub struct TestGateway {
     pub emulator_addr: SocketAddr,
     /// The gateway's webhook address (the emulator posts there).
     pub webhook_addr: SocketAddr,
+    /// The gateway's event bus.
+    pub bus: Bus,
     /// Control of the emulator.
     pub emulator: EmulatorHandle,
     shutdown: CancellationToken,
@@ -113,6 +121,24 @@ impl TestGateway {
     /// A messaging client with the full key.
     pub async fn messaging(&self) -> Messaging {
         self.messaging_with(Some(KEY)).await
+    }
+
+    /// An events client with the full key.
+    pub async fn events(&self) -> Events {
+        EventServiceClient::with_interceptor(self.channel().await, bearer(KEY))
+    }
+
+    /// Posts a webhook body signed with the app secret (or `signature`).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> reqwest::Response {
+        let signature = signature.map_or_else(|| sign(&EmulatorConfig::default().app_secret, body), str::to_owned);
+        reqwest::Client::new()
+            .post(format!("http://{}/webhook", self.webhook_addr))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The JSON bodies the emulator accepted, oldest first.
@@ -227,7 +253,7 @@ impl Builder {
             graph_connect_timeout: Duration::from_secs(2),
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
-            webhook_verify_token: None,
+            webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
             webhook_max_body_bytes: 1 << 20,
             default_phone_number_id: PHONE.into(),
             accounts: vec![account(&[PHONE, OTHER_PHONE])],
@@ -237,18 +263,38 @@ impl Builder {
                 key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
             ],
             redis: None,
-            bus: BusSettings { ack_timeout: Duration::from_millis(300), ..BusSettings::default() },
+            bus: BusSettings { ack_timeout: Duration::from_secs(2), ..BusSettings::default() },
             enforce_window: self.enforce_window,
         };
         let gateway = Gateway::bind(config).await.unwrap();
         let grpc_addr = gateway.grpc_addr();
         let webhook_addr = gateway.webhook_addr();
+        let bus = gateway.bus();
         handle.set_webhook_url(Some(format!("http://{webhook_addr}/webhook")));
         let shutdown = CancellationToken::new();
         tokio::spawn(emulator.run(shutdown.clone()));
         tokio::spawn(gateway.run(shutdown.clone()));
-        TestGateway { grpc_addr, emulator_addr, webhook_addr, emulator: handle, shutdown }
+        TestGateway { grpc_addr, emulator_addr, webhook_addr, bus, emulator: handle, shutdown }
     }
+}
+
+/// `authorization: Bearer <key>`.
+pub fn bearer(key: &str) -> Bearer {
+    Bearer(Some(format!("Bearer {key}").parse().unwrap()))
+}
+
+/// The `X-Hub-Signature-256` value Meta would send for `body`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    use hmac::Mac as _;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Reads a webhook fixture's raw bytes from tests/fixtures/webhooks.
+pub fn webhook_fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/webhooks/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// A self-signed certificate for `localhost`.

@@ -1,0 +1,218 @@
+//! SubscribeEvents end to end: a send's statuses from the emulator's signed
+//! webhooks, inbound messages, resuming by cursor, consumer groups, lag, and
+//! the 24 h window fed by inbound messages.
+
+use std::{collections::HashSet, time::Duration};
+
+use tokio_stream::StreamExt as _;
+use tonic::{Code, Streaming};
+use wagate::pb::{
+    self, event::Kind, inbound_message::Content, message_content::Kind as Content2,
+    subscribe_events_request::Start,
+};
+
+use crate::support::{CONTACT, TestGateway, error_info};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn next(stream: &mut Streaming<pb::SubscribeEventsResponse>) -> pb::Event {
+    tokio::time::timeout(WAIT, stream.next())
+        .await
+        .expect("no event within the wait bound")
+        .expect("the stream ended")
+        .expect("the stream failed")
+        .event
+        .expect("a response without an event")
+}
+
+fn subscribe(start: Start) -> pb::SubscribeEventsRequest {
+    pb::SubscribeEventsRequest { start: Some(start), ..Default::default() }
+}
+
+fn oldest() -> pb::SubscribeEventsRequest {
+    subscribe(Start::Position(pb::StartPosition::Oldest.into()))
+}
+
+fn text(body: &str) -> pb::SendMessageRequest {
+    pb::SendMessageRequest {
+        to: CONTACT.into(),
+        content: Some(pb::MessageContent { kind: Some(Content2::Text(pb::Text { body: body.into(), preview_url: false })) }),
+        ..Default::default()
+    }
+}
+
+/// Posts `n` signed inbound text webhooks, ids `wamid.bulk-{from}..`.
+async fn post_inbound(gateway: &TestGateway, range: std::ops::Range<usize>) {
+    for i in range {
+        let body = format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"id":"109348720013455","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15557771234","phone_number_id":"113502948871204"}},"contacts":[{{"profile":{{"name":"Ana"}},"wa_id":"{CONTACT}"}}],"messages":[{{"from":"{CONTACT}","id":"wamid.bulk-{i}","timestamp":"1784020325","type":"text","text":{{"body":"{i}"}}}}]}},"field":"messages"}}]}}]}}"#
+        );
+        assert_eq!(gateway.post_webhook(body.as_bytes(), None).await.status(), 200);
+    }
+}
+
+fn bulk_index(event: &pb::Event) -> usize {
+    event.id.strip_prefix("wamid.bulk-").and_then(|i| i.parse().ok()).unwrap_or_else(|| panic!("{event:?}"))
+}
+
+#[tokio::test]
+async fn a_send_yields_sent_delivered_and_read_events_in_order() {
+    let gateway = TestGateway::spawn().await;
+    let mut events = gateway.events().await;
+    let mut stream = events.subscribe_events(subscribe(Start::Position(pb::StartPosition::Newest.into()))).await.unwrap().into_inner();
+
+    // The contact writes first (opening the window); its message arrives typed.
+    let inbound = gateway.inbound_text(CONTACT, "Is the navy one in stock?").await;
+    let event = next(&mut stream).await;
+    let Some(Kind::Message(message)) = &event.kind else { panic!("{event:?}") };
+    assert_eq!((message.message_id.as_str(), message.from.as_str(), message.profile_name.as_str()), (inbound.as_str(), CONTACT, "Ana"));
+    assert!(matches!(&message.content, Some(Content::Text(t)) if t.body == "Is the navy one in stock?"));
+
+    let mut send = text("Yes, in M and L.");
+    send.biz_opaque_callback_data = "order=42".into();
+    let sent = gateway.messaging().await.send_message(send).await.unwrap().into_inner();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = next(&mut stream).await;
+        let Some(Kind::Status(status)) = event.kind else { panic!("{event:?}") };
+        assert_eq!(status.message_id, sent.message_id);
+        assert_eq!(status.biz_opaque_callback_data, "order=42");
+        assert!(!status.superseded);
+        seen.push(status.status());
+    }
+    assert_eq!(seen, [pb::MessageStatus::Sent, pb::MessageStatus::Delivered, pb::MessageStatus::Read]);
+}
+
+#[tokio::test]
+async fn a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor() {
+    let gateway = TestGateway::spawn().await;
+    let mut client = gateway.events().await;
+    let mut stream = client.subscribe_events(subscribe(Start::Position(pb::StartPosition::Newest.into()))).await.unwrap().into_inner();
+    post_inbound(&gateway, 0..10).await;
+    let mut last = String::new();
+    for i in 0..10 {
+        let event = next(&mut stream).await;
+        assert_eq!(bulk_index(&event), i);
+        last = event.cursor;
+    }
+    drop(stream); // cut off
+
+    post_inbound(&gateway, 10..1010).await;
+    let mut resumed = client.subscribe_events(subscribe(Start::AfterCursor(last))).await.unwrap().into_inner();
+    for i in 10..1010 {
+        assert_eq!(bulk_index(&next(&mut resumed).await), i, "every event exactly once, in order");
+    }
+    post_inbound(&gateway, 1010..1011).await;
+    assert_eq!(bulk_index(&next(&mut resumed).await), 1010, "then live, with no duplicate");
+}
+
+#[tokio::test]
+async fn a_consumer_group_shares_events_and_redelivers_the_unacknowledged() {
+    let gateway = TestGateway::spawn().await;
+    post_inbound(&gateway, 0..1000).await;
+    let group = |name: &str| pb::SubscribeEventsRequest {
+        start: Some(Start::Position(pb::StartPosition::Oldest.into())),
+        consumer_group: "billing".into(),
+        consumer_name: name.into(),
+        ..Default::default()
+    };
+    let mut client = gateway.events().await;
+    let mut a = client.subscribe_events(group("a")).await.unwrap().into_inner();
+    let mut b = client.subscribe_events(group("b")).await.unwrap().into_inner();
+
+    let mut seen = HashSet::new();
+    let mut unacked = None;
+    let (mut from_a, mut from_b) = (0, 0);
+    while seen.len() < 1000 {
+        let event = tokio::select! {
+            e = next(&mut a) => { from_a += 1; e }
+            e = next(&mut b) => { from_b += 1; e }
+        };
+        assert!(seen.insert(bulk_index(&event)), "{} delivered twice", event.id);
+        if bulk_index(&event) == 500 {
+            unacked = Some(event.cursor.clone());
+            continue;
+        }
+        let ack = pb::AckEventsRequest { consumer_group: "billing".into(), cursors: vec![event.cursor] };
+        assert_eq!(client.ack_events(ack).await.unwrap().into_inner().acknowledged, 1);
+    }
+    assert!(from_a > 0 && from_b > 0, "both consumers got a share: a {from_a}, b {from_b}");
+
+    // The harness's ack timeout is 2 s: the unacknowledged one comes back.
+    let again = tokio::select! { e = next(&mut a) => e, e = next(&mut b) => e };
+    assert_eq!(bulk_index(&again), 500);
+    let ack = pb::AckEventsRequest { consumer_group: "billing".into(), cursors: vec![unacked.unwrap()] };
+    assert_eq!(client.ack_events(ack).await.unwrap().into_inner().acknowledged, 1);
+}
+
+#[tokio::test]
+async fn filters_select_kinds_and_contacts() {
+    let gateway = TestGateway::spawn().await;
+    let mut client = gateway.events().await;
+    let mut statuses = client
+        .subscribe_events(pb::SubscribeEventsRequest {
+            kinds: vec![pb::EventKind::Status.into()],
+            ..oldest()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut other_contact = client
+        .subscribe_events(pb::SubscribeEventsRequest { contacts: vec!["4915112345678".into()], ..oldest() })
+        .await
+        .unwrap()
+        .into_inner();
+    post_inbound(&gateway, 0..3).await;
+    let body = crate::support::webhook_fixture("webhook-status-sent.json");
+    assert_eq!(gateway.post_webhook(&body, None).await.status(), 200);
+    let event = next(&mut statuses).await;
+    assert!(matches!(event.kind, Some(Kind::Status(_))), "{event:?}");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), other_contact.next()).await.is_err(),
+        "no event concerns the other contact"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_cursor_is_invalid() {
+    let gateway = TestGateway::spawn().await;
+    let status = gateway.events().await.subscribe_events(subscribe(Start::AfterCursor("nope".into()))).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("after_cursor"));
+}
+
+#[tokio::test]
+async fn the_window_opens_with_an_inbound_message_and_guards_free_form_sends() {
+    let gateway = TestGateway::builder().enforce_window(true).spawn().await;
+    let mut messaging = gateway.messaging().await;
+    let window = || pb::GetConversationWindowRequest { phone_number_id: String::new(), contact: CONTACT.into() };
+    let closed = messaging.get_conversation_window(window()).await.unwrap().into_inner();
+    assert!(!closed.open && closed.closes_at.is_none());
+
+    let status = messaging.send_message(text("hello?")).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(error_info(&status).reason, "WHATSAPP_131047");
+    assert!(gateway.sent_bodies().is_empty(), "refused before Meta is called");
+
+    // Templates always pass.
+    gateway.add_template("hello_world", "en_US", "UTILITY", serde_json::json!([{"type": "BODY", "text": "Hello"}]));
+    let template = pb::TemplateMessage { name: "hello_world".into(), language_code: "en_US".into(), ..Default::default() };
+    let mut request = text("");
+    request.content = Some(pb::MessageContent { kind: Some(Content2::Template(template)) });
+    messaging.send_message(request).await.expect("a template outside the window");
+
+    // The contact writes (a signed webhook from the emulator): the window opens.
+    let mut events = gateway.events().await;
+    let mut stream = events.subscribe_events(oldest()).await.unwrap().into_inner();
+    gateway.inbound_text(CONTACT, "hi").await;
+    loop {
+        if matches!(next(&mut stream).await.kind, Some(Kind::Message(_))) {
+            break;
+        }
+    }
+    let open = messaging.get_conversation_window(window()).await.unwrap().into_inner();
+    assert!(open.open);
+    let closes = open.closes_at.unwrap().seconds - open.last_inbound_at.unwrap().seconds;
+    assert_eq!(closes, 24 * 3600);
+    messaging.send_message(text("Hi Ana!")).await.expect("free-form inside the window");
+}
