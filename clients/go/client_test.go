@@ -330,6 +330,9 @@ func TestWrongAPIKeyIsUnauthenticated(t *testing.T) {
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("expected UNAUTHENTICATED, got %v", err)
 	}
+	if _, err := c.Subscribe(testContext(t), nil); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("expected UNAUTHENTICATED from Subscribe, got %v", err)
+	}
 }
 
 func TestSubscriptionResumesAfterTheConnectionIsCut(t *testing.T) {

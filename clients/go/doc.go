@@ -21,10 +21,12 @@
 //	c, err := wagate.Dial("localhost:50051", "sandbox-api-key", wagate.WithInsecure())
 //	if err != nil { log.Fatal(err) }
 //	defer c.Close()
-//	sent, err := c.Messaging.SendMessage(ctx, &wagatev1.SendMessageRequest{
+//	sub, err := c.Subscribe(ctx, &wagatev1.SubscribeEventsRequest{})
+//	if err != nil { log.Fatal(err) }
+//	_, err = c.Messaging.SendMessage(ctx, &wagatev1.SendMessageRequest{
 //		To: "+14155550123", Content: wagate.Template("hello_world", "en_US"),
 //	})
-//	sub := c.Subscribe(ctx, &wagatev1.SubscribeEventsRequest{})
+//	if err != nil { log.Fatal(err) }
 //	for {
 //		ev, err := sub.Recv()
 //		if err != nil { log.Fatal(err) }

@@ -50,6 +50,13 @@ func (f *fakeEvents) SubscribeEvents(req *wagatev1.SubscribeEventsRequest, strea
 			}
 		}
 	}
+	if fail == nil {
+		// Like the gateway, accept the stream at once (a failure without
+		// events is a trailers-only answer).
+		if err := stream.SendHeader(nil); err != nil {
+			return err
+		}
+	}
 	for i := from; i < len(f.log) && i < from+batch; i++ {
 		ev := &wagatev1.Event{Id: "ev-" + f.log[i], Cursor: f.log[i]}
 		if err := stream.Send(&wagatev1.SubscribeEventsResponse{Event: ev}); err != nil {
@@ -154,8 +161,8 @@ func TestNonRetryableErrorsAreReturned(t *testing.T) {
 		t.Fatalf("expected PERMISSION_DENIED from Subscribe, got %v", err)
 	}
 	// Once subscribed, the same error ends Recv.
-	f.failures = []error{nil, status.Error(codes.PermissionDenied, "no")}
-	f.log, f.batches = []string{"c1"}, []int{1, 0}
+	f.failures = []error{status.Error(codes.PermissionDenied, "no")}
+	f.log, f.batches = []string{"c1"}, []int{1}
 	sub, err := c.Subscribe(context.Background(), nil, fastBackoff)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +179,9 @@ func TestNonRetryableErrorsAreReturned(t *testing.T) {
 func TestCloseEndsRecv(t *testing.T) {
 	c := serveFake(t, &fakeEvents{})
 	sub, err := c.Subscribe(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error)
 	go func() { _, err := sub.Recv(); done <- err }()
 	time.Sleep(50 * time.Millisecond)

@@ -31,8 +31,8 @@ use tokio_stream::Stream;
 
 use crate::{config::PhoneNumbers, pb};
 
-pub use memory::MemoryBus;
 pub use self::redis::RedisBus;
+pub use memory::MemoryBus;
 
 /// Tuning shared by both backends.
 #[derive(Debug, Clone)]

@@ -84,7 +84,6 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-
 /// The window store: in this process, or shared through Redis by every replica.
 pub enum Windows {
     /// In this process.

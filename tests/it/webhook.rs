@@ -39,7 +39,10 @@ fn rand_id() -> u64 {
 async fn the_verification_handshake_echoes_the_challenge_only_for_the_right_token() {
     let gateway = TestGateway::spawn().await;
     let url = |token: &str| {
-        format!("http://{}/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}", gateway.webhook_addr)
+        format!(
+            "http://{}/webhook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}",
+            gateway.webhook_addr
+        )
     };
     let ok = reqwest::get(url(VERIFY_TOKEN)).await.unwrap();
     assert_eq!(ok.status(), 200);
@@ -148,7 +151,8 @@ async fn every_sample_is_accepted_and_typed() {
 
 #[tokio::test]
 async fn the_signature_example_of_the_reference_verifies() {
-    let example: serde_json::Value = serde_json::from_slice(&webhook_fixture("webhook-signature-example.json")).unwrap();
+    let example: serde_json::Value =
+        serde_json::from_slice(&webhook_fixture("webhook-signature-example.json")).unwrap();
     let body = example["raw_body"].as_str().unwrap().as_bytes();
     let signature = example["header_value"].as_str().unwrap();
     assert_eq!(sign(example["app_secret"].as_str().unwrap(), body), signature);

@@ -42,8 +42,11 @@ func main() {
 	}
 	defer client.Close()
 
-	// Subscribe first, so that no status of the message is missed.
-	sub := client.Subscribe(ctx, &wagatev1.SubscribeEventsRequest{})
+	// Subscribe first: every event after Subscribe returns is delivered.
+	sub, err := client.Subscribe(ctx, &wagatev1.SubscribeEventsRequest{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer sub.Close()
 
 	sent, err := client.Messaging.SendMessage(ctx, &wagatev1.SendMessageRequest{

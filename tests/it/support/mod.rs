@@ -263,7 +263,7 @@ impl Builder {
                 key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
             ],
             redis: None,
-            bus: BusSettings { ack_timeout: Duration::from_secs(2), ..BusSettings::default() },
+            bus: BusSettings { ack_timeout: Duration::from_secs(3), ..BusSettings::default() },
             enforce_window: self.enforce_window,
         };
         let gateway = Gateway::bind(config).await.unwrap();
