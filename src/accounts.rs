@@ -57,4 +57,19 @@ impl Accounts {
             )])),
         }
     }
+
+    /// The WhatsApp Business Account a request names (`requested`, or the
+    /// default number's when empty) and its account.
+    pub fn for_waba<'a>(&'a self, requested: &'a str) -> Result<(&'a str, &'a Arc<Account>), Error> {
+        if requested.is_empty() {
+            let (_, account) = self.for_phone("")?;
+            return Ok((account.waba_id.as_str(), account));
+        }
+        self.by_phone.values().find(|a| a.waba_id == requested).map(|a| (a.waba_id.as_str(), a)).ok_or_else(|| {
+            Error::Invalid(vec![FieldViolation::new(
+                "waba_id",
+                format!("{requested} is not a WhatsApp Business Account configured on this gateway"),
+            )])
+        })
+    }
 }

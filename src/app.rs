@@ -5,18 +5,18 @@
 
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
     accounts::Accounts,
-    bus::{Bus, BusSettings},
+    bus::{Bus, BusSettings, RedisBus},
     config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
-    policy::window::Windows,
+    policy::window::{RedisWindows, Windows},
     webhook::listener::{Listener, WebhookState},
 };
 
@@ -40,6 +40,9 @@ pub enum AppError {
     /// The webhook listener failed.
     #[error("webhook listener: {0}")]
     Webhook(io::Error),
+    /// Redis could not be reached at start.
+    #[error("redis: {0}")]
+    Redis(String),
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
@@ -56,6 +59,7 @@ pub struct Gateway {
     shared: Shared,
     settings: GrpcSettings,
     grace: Duration,
+    background: CancellationToken,
 }
 
 // === impl Gateway ===
@@ -69,8 +73,21 @@ impl Gateway {
         let webhook = Listener::bind(config.webhook_addr)
             .await
             .map_err(|source| AppError::Bind { addr: config.webhook_addr, source })?;
-        let bus = Bus::memory(config.bus.clone());
-        let windows = Arc::new(Windows::memory());
+        // Background tasks of the stores (Redis pub/sub) stop with the gateway.
+        let background = CancellationToken::new();
+        let (bus, windows) = match &config.redis {
+            None => (Bus::memory(config.bus.clone()), Windows::memory()),
+            Some(redis) => {
+                let url = redis.url.expose_secret();
+                let bus = RedisBus::connect(url, &redis.key_prefix, config.bus.clone(), background.clone())
+                    .await
+                    .map_err(|e| AppError::Redis(e.to_string()))?;
+                let windows =
+                    RedisWindows::connect(url, &redis.key_prefix).await.map_err(|e| AppError::Redis(e.to_string()))?;
+                (Bus::Redis(Arc::new(bus)), Windows::Redis(windows))
+            }
+        };
+        let windows = Arc::new(windows);
         let webhook_state = Arc::new(WebhookState {
             path: config.webhook_path.clone(),
             verify_token: config.webhook_verify_token.clone(),
@@ -87,6 +104,7 @@ impl Gateway {
             shared: Shared::new(Accounts::from_config(&config), bus, windows, config.enforce_window),
             settings: GrpcSettings { api_keys: Arc::from(config.api_keys), tls: config.tls },
             grace: config.shutdown_grace,
+            background,
         })
     }
 
@@ -108,6 +126,13 @@ impl Gateway {
     /// Serves until `shutdown` is cancelled, then drains.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), AppError> {
         let runner = Runner::new(shutdown, self.grace);
+        runner.spawn("template-cache", {
+            let (cache, bus, shutdown) = (self.shared.templates.clone(), self.shared.bus.clone(), runner.token());
+            async move {
+                cache.run_invalidator(bus, shutdown).await;
+                Ok(())
+            }
+        });
         runner.spawn("webhook", {
             let shutdown = runner.token();
             async move { self.webhook.run(self.webhook_state, shutdown).await.map_err(AppError::Webhook) }
@@ -116,7 +141,9 @@ impl Gateway {
             let shutdown = runner.token();
             async move { grpc::serve(self.grpc, self.shared, self.settings, shutdown).await.map_err(AppError::from) }
         });
-        runner.wait().await
+        let result = runner.wait().await;
+        self.background.cancel();
+        result
     }
 }
 

@@ -62,6 +62,17 @@ pub enum Error {
     /// The request conflicts with one in flight; retry later.
     #[error("{0}")]
     Aborted(String),
+    /// A value passed a limit (e.g. an upload larger than its kind allows); `reason` names the limit.
+    #[error("{message}")]
+    OutOfRange {
+        /// A stable UPPER_SNAKE reason, e.g. `MEDIA_TOO_LARGE`.
+        reason: &'static str,
+        /// What was exceeded, and by how much.
+        message: String,
+    },
+    /// Data arrived corrupted (e.g. a download whose SHA-256 differs from Meta's).
+    #[error("{0}")]
+    DataLoss(String),
     /// A store the gateway depends on (Redis) is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -84,8 +95,12 @@ fn describe(violations: &[FieldViolation]) -> String {
 }
 
 /// The gRPC code that fits a Graph error code (REFERENCE.md §6.2).
-pub fn graph_code(code: i64, http_status: u16) -> Code {
+///
+/// Code 100 with subcode 33 is Graph's "object does not exist" (an unknown
+/// media or template id): NOT_FOUND rather than a bad parameter.
+pub fn graph_code(code: i64, subcode: Option<i64>, http_status: u16) -> Code {
     match code {
+        100 if subcode == Some(33) => Code::NotFound,
         0 | 190 => Code::Unauthenticated,
         10 | 200..=299 | 131005 | 368 | 131031 | 130497 => Code::PermissionDenied,
         4 | 80007 | 80008 | 130429 | 131056 | 131048 | 133016 => Code::ResourceExhausted,
@@ -118,6 +133,14 @@ impl From<Error> for Status {
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             Error::Aborted(m) => Status::aborted(m),
+            Error::OutOfRange { reason, message } => {
+                let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
+                Status::with_error_details(Code::OutOfRange, message, details)
+            }
+            Error::DataLoss(m) => {
+                tracing::warn!(error = %m, "data loss");
+                Status::data_loss(m)
+            }
             Error::Unavailable(m) => Status::unavailable(m),
             Error::Unimplemented(rpc) => Status::unimplemented(format!("{rpc} is not implemented yet")),
             Error::Graph(e) => graph_status(e),
@@ -132,7 +155,7 @@ impl From<Error> for Status {
 fn graph_status(err: graph::Error) -> Status {
     match err {
         graph::Error::Api(e) => {
-            let code = graph_code(e.code, e.http_status);
+            let code = graph_code(e.code, e.subcode, e.http_status);
             let mut metadata = HashMap::from([
                 ("code".to_owned(), e.code.to_string()),
                 ("http_status".to_owned(), e.http_status.to_string()),
@@ -216,6 +239,29 @@ mod tests {
     fn unknown_codes_follow_the_http_status() {
         assert_eq!(Status::from(api(999_999, 503)).code(), Code::Unavailable);
         assert_eq!(Status::from(api(999_999, 400)).code(), Code::Unknown);
+    }
+
+    #[test]
+    fn unknown_objects_are_not_found() {
+        let unknown = Error::Graph(graph::Error::Api(Box::new(graph::ApiError {
+            http_status: 400,
+            code: 100,
+            subcode: Some(33),
+            kind: "GraphMethodException".into(),
+            message: "Unsupported get request.".into(),
+            details: String::new(),
+            fbtrace_id: "trace".into(),
+            is_transient: None,
+        })));
+        assert_eq!(Status::from(unknown).code(), Code::NotFound);
+    }
+
+    #[test]
+    fn limits_and_corruption_have_their_codes() {
+        let status = Status::from(Error::OutOfRange { reason: "MEDIA_TOO_LARGE", message: "over 5 MB".into() });
+        assert_eq!(status.code(), Code::OutOfRange);
+        assert_eq!(status.get_details_error_info().expect("ErrorInfo").reason, "MEDIA_TOO_LARGE");
+        assert_eq!(Status::from(Error::DataLoss("sha256 differs".into())).code(), Code::DataLoss);
     }
 
     #[test]

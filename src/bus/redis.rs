@@ -76,6 +76,9 @@ use crate::pb;
 const FIELD: &str = "e";
 /// How many entries one read fetches at most.
 const READ_BATCH: usize = 512;
+/// How many entries a group consumer holds delivered but unread at most:
+/// their acknowledgement deadline runs from the moment they are read.
+const GROUP_READ_AHEAD: usize = 16;
 /// How often an idle subscriber reads anyway, in case an announcement was lost.
 const REPOLL: Duration = Duration::from_secs(5);
 /// How long connecting to Redis may take.
@@ -198,7 +201,8 @@ macro_rules! retry_dropped {
     };
 }
 
-/// The event bus on Redis; see the [module docs](self).
+/// The event bus on Redis: one capped stream for history, replay and consumer
+/// groups, pub/sub to wake every replica's subscribers.
 pub struct RedisBus {
     conn: ConnectionManager,
     keys: Arc<Keys>,
@@ -368,15 +372,15 @@ impl RedisBus {
         let mut conn = self.conn.clone();
         retry_dropped!(create_group(&mut conn, &self.keys.stream, group, &start).await).map_err(unavailable)?;
 
-        let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer);
+        // Half the read-ahead may wait in the subscription, half in the
+        // consumer task; reading little also leaves entries to the group's
+        // other consumers.
+        let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer.min(GROUP_READ_AHEAD / 2));
         let member = Member {
             group: group.to_owned(),
             consumer: consumer.to_owned(),
             ack_timeout: self.settings.ack_timeout,
-            // Entries read wait in this task until the subscriber has room,
-            // pending for this consumer: read no more than the buffer holds,
-            // which also leaves entries to the group's other consumers.
-            count: READ_BATCH.min(feeder.buffer()),
+            count: feeder.buffer(),
         };
         tokio::spawn(consume(self.reader(), feeder, filter, member));
         Ok(subscription)
@@ -579,6 +583,15 @@ impl Reader {
         }
     }
 
+    /// Waits until the subscriber has room for an event.
+    async fn room(&self, feeder: &Feeder) -> Flow {
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => Flow::Shutdown,
+            room = feeder.room() => if room { Flow::Go } else { Flow::Stop },
+        }
+    }
+
     /// Feeds a replayed event at the subscriber's pace: the events are safe
     /// in the log meanwhile, so a large replay never lags anyone.
     async fn feed_paced(&self, feeder: &mut Feeder, event: pb::Event) -> Flow {
@@ -762,6 +775,12 @@ async fn consume(mut reader: Reader, mut feeder: Feeder, filter: Filter, member:
     let mut claim_from = EntryId::ZERO.to_string();
     let mut backoff = Backoff::default();
     loop {
+        // Read only when the subscriber has room: what is read is pending
+        // for this consumer, its acknowledgement deadline running.
+        let flow = reader.room(&feeder).await;
+        if flow != Flow::Go {
+            return flow.finish(feeder);
+        }
         reader.notify.borrow_and_update();
         let claiming = Instant::now() >= next_claim;
         let read = if claiming {

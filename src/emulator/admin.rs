@@ -29,6 +29,8 @@
 //!   post `message_template_quality_update`.
 //! - `POST /_admin/templates/{id}/status` `{"event":"PAUSED","reason"?}`: set
 //!   the status and post `message_template_status_update`.
+//! - `POST /_admin/media/{id}/corrupt`: flip a stored media object's first
+//!   byte, keeping the SHA-256 recorded at upload (a tampered download).
 //! - `POST /_admin/webhook` `{"url":"http://…"|null}`: change the webhook URL.
 //! - `POST /_admin/reset`: clear every store and the webhook queue.
 
@@ -46,6 +48,7 @@ use serde_json::{Value, json};
 use super::{
     EmulatorError, Fault, FaultKind, InboundSpec,
     errors::GraphError,
+    media,
     routes::{Id, JsonBody, method_not_allowed},
     state::Shared,
     templates, wire,
@@ -63,6 +66,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/templates/{id}/category", post(template_category))
         .route("/templates/{id}/quality", post(template_quality))
         .route("/templates/{id}/status", post(template_status))
+        .route("/media/{id}/corrupt", post(corrupt_media))
         .route("/webhook", post(webhook))
         .route("/reset", post(reset))
         .method_not_allowed_fallback(method_not_allowed)
@@ -259,6 +263,10 @@ async fn template_status(State(shared): State<Arc<Shared>>, Id(id): Id, JsonBody
             .and_then(|s| templates::set_status(&shared, &id, &s.event, s.reason.as_deref()))
             .map(|()| wire::success()),
     )
+}
+
+async fn corrupt_media(State(shared): State<Arc<Shared>>, Id(id): Id) -> Response {
+    respond(media::corrupt(&shared, &id).map(|()| wire::success()).map_err(|_| GraphError::unknown_object("post", &id)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,9 @@
 //! uploaded it and can only be sent, looked up (with `?phone_number_id=`) or
 //! deleted as such; download URLs are token-free but signed and expire after
 //! five minutes, and downloading still needs the bearer token, as at Meta.
+//! `file_size` is a JSON number, or a string when configured so (Meta's
+//! sources disagree). A fault hook corrupts stored bytes while keeping their
+//! recorded SHA-256, for tampered-download tests.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -17,6 +20,7 @@ use http::{HeaderValue, StatusCode, Uri, header};
 use subtle::ConstantTimeEq as _;
 
 use super::{
+    EmulatorError,
     errors::GraphError,
     routes::{Id, query_map},
     state::{Inner, Media, Shared, graph_id, mime_essence, unix_now},
@@ -226,7 +230,11 @@ pub(crate) fn get(shared: &Shared, id: &str, query: &HashMap<String, String>) ->
             url: shared.media_url(id),
             mime_type: media.mime_type.clone(),
             sha256: hex::encode(media.sha256),
-            file_size: u64::try_from(media.bytes.len()).unwrap_or(u64::MAX),
+            file_size: if shared.config.media_file_size_as_string {
+                serde_json::Value::from(media.bytes.len().to_string())
+            } else {
+                serde_json::Value::from(u64::try_from(media.bytes.len()).unwrap_or(u64::MAX))
+            },
             id: id.to_owned(),
         })
     }))
@@ -245,6 +253,19 @@ pub(crate) fn delete(
     }
     inner.media.remove(id);
     Some(Ok(wire::success()))
+}
+
+/// Flips the first byte of a stored media object, keeping the SHA-256 and
+/// size recorded at upload: its next download is a tampered one.
+pub(crate) fn corrupt(shared: &Shared, id: &str) -> Result<(), EmulatorError> {
+    let mut inner = shared.lock();
+    let media = inner.media.get_mut(id).ok_or_else(|| EmulatorError::UnknownMedia(id.to_owned()))?;
+    let mut bytes = media.bytes.to_vec();
+    if let Some(first) = bytes.first_mut() {
+        *first ^= 0xFF;
+    }
+    media.bytes = Bytes::from(bytes);
+    Ok(())
 }
 
 /// `GET /_media/{id}?mid=…&ext=…&hash=…`: the bytes, if the URL is genuine

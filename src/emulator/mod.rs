@@ -81,6 +81,9 @@ pub struct EmulatorConfig {
     /// How long an undelivered webhook is retried before it is dropped
     /// (default 7 days, Meta's longer published horizon).
     pub webhook_retry_horizon: Duration,
+    /// Write `file_size` in `GET /{media-id}` as a JSON string rather than a
+    /// number (Meta's sources disagree, REFERENCE.md §3.1; default false).
+    pub media_file_size_as_string: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -99,6 +102,7 @@ impl Default for EmulatorConfig {
             public_base_url: None,
             webhook_retry_initial_backoff: Duration::from_secs(1),
             webhook_retry_horizon: Duration::from_secs(7 * 24 * 3600),
+            media_file_size_as_string: false,
         }
     }
 }
@@ -201,6 +205,9 @@ pub enum EmulatorError {
     /// No template has this id.
     #[error("unknown template id {0}")]
     UnknownTemplate(String),
+    /// No media object has this id.
+    #[error("unknown media id {0}")]
+    UnknownMedia(String),
 }
 
 // === impl Emulator ===
@@ -309,6 +316,18 @@ impl EmulatorHandle {
         components: serde_json::Value,
     ) -> Result<String, EmulatorError> {
         self.shared.add_template(name, language, category, components)
+    }
+
+    /// Corrupts a stored media object's bytes (its first byte is flipped)
+    /// while keeping the SHA-256 and size given at upload, so its next
+    /// download is a tampered one.
+    pub fn corrupt_media(&self, media_id: &str) -> Result<(), EmulatorError> {
+        media::corrupt(&self.shared, media_id)
+    }
+
+    /// How many media objects are stored (uploaded and inbound).
+    pub fn media_count(&self) -> usize {
+        self.shared.lock().media.len()
     }
 
     /// Changes where webhooks go; `None` stops posting (queued ones are dropped).

@@ -3,10 +3,12 @@
 //! and filters, and the checks a template send must pass.
 //!
 //! Guarantees: create input is case-insensitive and stored UPPERCASE (OTP
-//! buttons are stored as URL buttons, as Meta's GET returns them); every
-//! review or admin change posts the webhook Meta would send, with `entry.time`
-//! and `message_template_id` as a JSON number; a review scheduled before an
-//! edit never overrides the edit's own review.
+//! buttons are stored as URL buttons, as Meta's GET returns them); a create
+//! or an edit posts a `PENDING` status update, then its review posts
+//! `APPROVED` or `REJECTED`; every review or admin change posts the webhook
+//! Meta would send, with `entry.time` and `message_template_id` as a JSON
+//! number; a review scheduled before an edit never overrides the edit's own
+//! review.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -649,20 +651,29 @@ pub(crate) fn create(shared: &Arc<Shared>, body: &Value) -> Result<Response> {
         status: template.status.clone(),
         category: template.category.clone(),
     };
+    let pending = in_review(&template);
     inner.templates.push(template);
     drop(inner);
+    shared.webhooks.enqueue(Instant::now(), pending);
     schedule_review(shared, created.id.clone(), 1);
     Ok(wire::ok(&created))
+}
+
+/// The `PENDING` status update Meta posts when a template enters review
+/// (created, or edited back into review).
+fn in_review(t: &Template) -> Item {
+    status_update(t, "PENDING", "NONE", [("message_template_category", json!(t.category))])
 }
 
 /// `POST /{template_id}` (§4.4); `None` when `id` is not a template.
 pub(crate) fn edit(shared: &Arc<Shared>, id: &str, body: &Value) -> Option<Result<Response>> {
     let mut inner = shared.lock();
     let t = inner.template_mut(id)?;
-    let result = apply_edit(t, body);
+    let result = apply_edit(t, body).map(|()| in_review(t));
     let review = t.review;
     drop(inner);
-    Some(result.map(|()| {
+    Some(result.map(|pending| {
+        shared.webhooks.enqueue(Instant::now(), pending);
         schedule_review(shared, id.to_owned(), review);
         wire::success()
     }))

@@ -412,6 +412,9 @@ async fn templates_are_reviewed_with_webhooks_and_sent_with_checks() {
     let (status, v) = h.call(reqwest::Method::POST, &path, Some(create)).await;
     assert_eq!((status, error_code(&v).0), (StatusCode::BAD_REQUEST, Some(100)));
 
+    // Entering review posts PENDING, then the review posts its verdict.
+    let (_, change) = h.sink.change().await;
+    assert_eq!((change["field"].as_str(), change["value"]["event"].as_str()), (Some("message_template_status_update"), Some("PENDING")));
     let (entry, change) = h.sink.change().await;
     assert!(entry["time"].is_i64());
     assert_eq!(change["field"], "message_template_status_update");
@@ -451,6 +454,8 @@ async fn templates_are_reviewed_with_webhooks_and_sent_with_checks() {
     let (status, _) = h.call(reqwest::Method::POST, &path, Some(reject)).await;
     assert_eq!(status, StatusCode::OK);
     let (_, change) = h.sink.change().await;
+    assert_eq!(change["value"]["event"], "PENDING");
+    let (_, change) = h.sink.change().await;
     assert_eq!(
         (change["value"]["event"].as_str(), change["value"]["reason"].as_str()),
         (Some("REJECTED"), Some("INVALID_FORMAT"))
@@ -462,6 +467,8 @@ async fn templates_are_reviewed_with_webhooks_and_sent_with_checks() {
         "example":{"body_text":[["Ana","8F3K2"]]}}]});
     let (status, v) = h.call(reqwest::Method::POST, &format!("/v25.0/{id}"), Some(edit.clone())).await;
     assert_eq!((status, v), (StatusCode::OK, json!({"success": true})));
+    let (_, change) = h.sink.change().await;
+    assert_eq!(change["value"]["event"], "PENDING");
     let (_, change) = h.sink.change().await;
     assert_eq!(change["value"]["event"], "APPROVED");
     let (_, got) = h.call(reqwest::Method::GET, &format!("/{id}?fields=status"), None).await;

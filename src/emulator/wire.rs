@@ -118,7 +118,8 @@ pub(crate) struct MediaInfo {
     pub(crate) url: String,
     pub(crate) mime_type: String,
     pub(crate) sha256: String,
-    pub(crate) file_size: u64,
+    /// A number, or a string when the emulator is configured so.
+    pub(crate) file_size: Value,
     pub(crate) id: String,
 }
 

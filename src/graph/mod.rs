@@ -4,17 +4,26 @@
 //!
 //! Sends are never retried here: the Cloud API has no idempotency key, so a
 //! retried POST after a timeout could deliver twice (REFERENCE.md §1.4).
+//! Media transfers stream both ways ([`media`]); templates page with Graph's
+//! cursors ([`templates`]).
 
 mod error;
+mod media;
 mod messages;
+mod templates;
 
 use std::{fmt, time::Duration};
 
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub use error::{ApiError, Error};
+pub use media::{
+    MediaDownload, MediaInfo, MediaKind, TRANSFER_TIMEOUT, UploadBody, UploadClosed, UploadSender, human_size,
+    mime_essence, parse_sha256, upload_channel,
+};
 pub use messages::{SendContact, SendResult, SentMessage};
+pub use templates::{GraphTemplate, TemplateCreated, TemplatePage, TemplateQuery};
 
 /// A Graph API client for one account.
 #[derive(Clone)]
@@ -61,6 +70,29 @@ impl Client {
     async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, Error> {
         let request = self.http.post(self.url(path)).bearer_auth(self.token.expose_secret()).json(body);
         decode(request.send().await).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, Error> {
+        let request = self.http.get(self.url(path)).bearer_auth(self.token.expose_secret()).query(query);
+        decode(request.send().await).await
+    }
+
+    async fn delete_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, Error> {
+        let request = self.http.delete(self.url(path)).bearer_auth(self.token.expose_secret()).query(query);
+        decode(request.send().await).await
+    }
+}
+
+/// `{"success": true}`, Graph's answer to edits and deletes.
+#[derive(Deserialize)]
+struct Success {
+    #[serde(default)]
+    success: bool,
+}
+
+impl Success {
+    fn check(self, what: &str) -> Result<(), Error> {
+        if self.success { Ok(()) } else { Err(Error::Decode(format!("{what} answered success: false"))) }
     }
 }
 

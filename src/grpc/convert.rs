@@ -163,13 +163,13 @@ pub fn mark_read_body(req: &pb::MarkReadRequest) -> Result<Value, Vec<FieldViola
 // === impl Checker ===
 
 /// Collects violations under a field-path prefix; `at` and `item` descend.
-struct Checker<'v> {
+pub(super) struct Checker<'v> {
     prefix: String,
     violations: &'v mut Vec<FieldViolation>,
 }
 
 impl<'v> Checker<'v> {
-    fn root(violations: &'v mut Vec<FieldViolation>) -> Self {
+    pub(super) fn root(violations: &'v mut Vec<FieldViolation>) -> Self {
         Self { prefix: String::new(), violations }
     }
 
@@ -183,22 +183,22 @@ impl<'v> Checker<'v> {
     }
 
     /// A checker for the sub-message `field`.
-    fn at(&mut self, field: &str) -> Checker<'_> {
+    pub(super) fn at(&mut self, field: &str) -> Checker<'_> {
         Checker { prefix: self.path(field), violations: &mut *self.violations }
     }
 
     /// A checker for element `index` of the repeated `field` (`""`: this node).
-    fn item(&mut self, field: &str, index: usize) -> Checker<'_> {
+    pub(super) fn item(&mut self, field: &str, index: usize) -> Checker<'_> {
         Checker { prefix: format!("{}[{index}]", self.path(field)), violations: &mut *self.violations }
     }
 
-    fn fail(&mut self, field: &str, description: impl Into<String>) {
+    pub(super) fn fail(&mut self, field: &str, description: impl Into<String>) {
         let field = self.path(field);
         self.violations.push(FieldViolation::new(field, description));
     }
 
     /// Flags an empty required string; returns whether it was set.
-    fn required(&mut self, field: &str, value: &str) -> bool {
+    pub(super) fn required(&mut self, field: &str, value: &str) -> bool {
         if value.is_empty() {
             self.fail(field, "is required");
         }
@@ -207,7 +207,7 @@ impl<'v> Checker<'v> {
 
     /// Checks a string's length in characters (Meta counts characters, not bytes);
     /// `min == 0` makes it optional.
-    fn length(&mut self, field: &str, value: &str, min: usize, max: usize) {
+    pub(super) fn length(&mut self, field: &str, value: &str, min: usize, max: usize) {
         let n = value.chars().count();
         if n == 0 && min > 0 {
             self.fail(field, format!("is required ({min} to {max} characters)"));
@@ -219,7 +219,7 @@ impl<'v> Checker<'v> {
     }
 
     /// Checks how many elements a repeated field has.
-    fn count(&mut self, field: &str, n: usize, min: usize, max: usize, noun: &str) {
+    pub(super) fn count(&mut self, field: &str, n: usize, min: usize, max: usize, noun: &str) {
         if n < min {
             self.fail(field, format!("needs at least {min} {noun}(s), got {n}"));
         } else if n > max {
@@ -228,7 +228,7 @@ impl<'v> Checker<'v> {
     }
 
     /// Checks that a required string is an absolute http(s) URL.
-    fn http_url(&mut self, field: &str, value: &str) {
+    pub(super) fn http_url(&mut self, field: &str, value: &str) {
         if value.is_empty() {
             self.fail(field, "is required: an http(s) URL");
         } else if !is_http_url(value) {
@@ -253,29 +253,29 @@ impl<'v> Checker<'v> {
 // === impl Obj ===
 
 /// A small builder for JSON objects that leaves unset optional fields out.
-struct Obj(Map<String, Value>);
+pub(super) struct Obj(Map<String, Value>);
 
 impl Obj {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self(Map::new())
     }
 
-    fn set(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub(super) fn set(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.0.insert(key.to_owned(), value.into());
         self
     }
 
     /// Sets `key` only when `value` is not empty (proto3 has no unset strings).
-    fn non_empty(self, key: &str, value: &str) -> Self {
+    pub(super) fn non_empty(self, key: &str, value: &str) -> Self {
         if value.is_empty() { self } else { self.set(key, value) }
     }
 
     /// Sets `key: true` only when `on` (the Graph default is false).
-    fn flag(self, key: &str, on: bool) -> Self {
+    pub(super) fn flag(self, key: &str, on: bool) -> Self {
         if on { self.set(key, true) } else { self }
     }
 
-    fn maybe(self, key: &str, value: Option<impl Into<Value>>) -> Self {
+    pub(super) fn maybe(self, key: &str, value: Option<impl Into<Value>>) -> Self {
         match value {
             Some(value) => self.set(key, value),
             None => self,
@@ -286,7 +286,7 @@ impl Obj {
         self.0.is_empty()
     }
 
-    fn build(self) -> Value {
+    pub(super) fn build(self) -> Value {
         Value::Object(self.0)
     }
 }
@@ -1022,7 +1022,7 @@ fn is_bsuid(to: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn is_http_url(url: &str) -> bool {
+pub(super) fn is_http_url(url: &str) -> bool {
     let Some(rest) = strip_prefix_ignore_case(url, "https://").or_else(|| strip_prefix_ignore_case(url, "http://"))
     else {
         return false;
@@ -1036,7 +1036,7 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     if head.eq_ignore_ascii_case(prefix) { s.get(prefix.len()..) } else { None }
 }
 
-fn is_parameter_name(name: &str) -> bool {
+pub(super) fn is_parameter_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -1068,7 +1068,7 @@ fn is_emoji(ch: char) -> bool {
 }
 
 /// `s` quoted for an error message, cut short so a huge input does not bloat the reply.
-fn quoted(s: &str) -> String {
+pub(super) fn quoted(s: &str) -> String {
     const SHOWN: usize = 64;
     if s.chars().count() <= SHOWN {
         format!("{s:?}")

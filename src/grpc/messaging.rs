@@ -1,4 +1,5 @@
-//! `MessagingService`: validate, convert, apply the idempotency key, send.
+//! `MessagingService`: validate, convert, check templates against their
+//! placeholders, apply the idempotency key, send.
 
 use sha2::{Digest as _, Sha256};
 use tonic::{Request, Response, Status};
@@ -26,6 +27,10 @@ impl Messaging {
         let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
         let body = convert::send_message_body(&req)?;
+        if let Some(pb::message_content::Kind::Template(template)) = req.content.as_ref().and_then(|c| c.kind.as_ref())
+        {
+            self.shared.templates.check(&account.graph, &account.waba_id, template).await?;
+        }
         self.check_window(phone_number_id, &req).await?;
 
         let guard = if req.idempotency_key.is_empty() {

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod convert;
 mod events;
+mod media;
 mod messaging;
-mod unimplemented;
+pub mod template_convert;
+mod templates;
 
 use std::{sync::Arc, time::Duration};
 
@@ -25,12 +27,15 @@ use crate::{
     },
     policy::{
         idempotency::{self, Idempotency},
+        templates::TemplateCache,
         window::Windows,
     },
 };
 
 pub use events::{EventStream, Events};
+pub use media::{DOWNLOAD_CHUNK, DownloadStream, Media};
 pub use messaging::Messaging;
+pub use templates::Templates;
 
 /// The fully qualified names of the four services, as health and reflection report them.
 pub const SERVICE_NAMES: [&str; 4] =
@@ -49,10 +54,14 @@ pub struct Shared {
     pub windows: Arc<Windows>,
     /// Refuse free-form sends outside the window before calling Meta.
     pub enforce_window: bool,
+    /// The approved templates, to check template sends before calling Meta.
+    pub templates: Arc<TemplateCache>,
 }
 
 impl Shared {
-    /// Shared state over `accounts`, `bus` and `windows`, with an in-process idempotency store.
+    /// Shared state over `accounts`, `bus` and `windows`, with an in-process
+    /// idempotency store and an empty template cache (which stores nothing
+    /// until its invalidator runs: see [`TemplateCache::run_invalidator`]).
     pub fn new(accounts: Accounts, bus: Bus, windows: Arc<Windows>, enforce_window: bool) -> Self {
         Self {
             accounts,
@@ -60,6 +69,7 @@ impl Shared {
             bus,
             windows,
             enforce_window,
+            templates: Arc::new(TemplateCache::default()),
         }
     }
 }
@@ -117,8 +127,8 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(MessagingServiceServer::with_interceptor(Messaging::new(shared.clone()), auth(Scope::Messages)))
-        .add_service(MediaServiceServer::with_interceptor(unimplemented::Media, auth(Scope::Media)))
-        .add_service(TemplateServiceServer::with_interceptor(unimplemented::Templates, auth(Scope::Templates)))
+        .add_service(MediaServiceServer::with_interceptor(Media::new(shared.clone()), auth(Scope::Media)))
+        .add_service(TemplateServiceServer::with_interceptor(Templates::new(shared.clone()), auth(Scope::Templates)))
         .add_service(EventServiceServer::with_interceptor(
             events::Events::new(shared, shutdown.clone()),
             auth(Scope::Events),

@@ -1,4 +1,5 @@
 //! Rules applied between an RPC and the Graph call.
 
 pub mod idempotency;
+pub mod templates;
 pub mod window;

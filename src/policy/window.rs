@@ -13,6 +13,8 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use redis::{Script, aio::ConnectionManager};
+
 use crate::pb;
 
 /// How long a contact's message keeps the window open.
@@ -84,10 +86,79 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Windows shared through Redis by every replica: one key per (number,
+/// contact) holding the latest message time, expiring when the window closes.
+pub struct RedisWindows {
+    conn: ConnectionManager,
+    prefix: String,
+    record: Script,
+}
+
+/// Keeps the latest time of each key: `KEYS[i]` ← `ARGV[2i-1]` (Unix seconds)
+/// with a TTL of `ARGV[2i]` seconds, unless the key already holds a later time.
+const RECORD_SCRIPT: &str = r"
+for i, key in ipairs(KEYS) do
+  local at = tonumber(ARGV[2 * i - 1])
+  local current = tonumber(redis.call('GET', key) or '0')
+  if at > current then
+    redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+  end
+end
+return #KEYS
+";
+
+impl RedisWindows {
+    /// Connects to `url`; keys start with `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError(e.to_string()))?;
+        // Fail fast while Redis is down: the webhook answers 503 and Meta redelivers.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2);
+        let conn = client.get_connection_manager_with_config(config).await.map_err(|e| StoreError(e.to_string()))?;
+        Ok(Self { conn, prefix: prefix.to_owned(), record: Script::new(RECORD_SCRIPT) })
+    }
+
+    fn key(&self, phone_number_id: &str, contact: &str) -> String {
+        format!("{}window:{phone_number_id}:{contact}", self.prefix)
+    }
+
+    async fn record(&self, events: &[pb::Event]) -> Result<(), StoreError> {
+        let now = now_unix();
+        let mut invocation = self.record.prepare_invoke();
+        let mut any = false;
+        for (phone, contact, at) in inbound_times(events) {
+            // Already closed windows need no key.
+            let ttl = at + WINDOW.as_secs() as i64 - now;
+            if ttl > 0 {
+                invocation.key(self.key(phone, contact)).arg(at).arg(ttl);
+                any = true;
+            }
+        }
+        if !any {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        let _: i64 = invocation.invoke_async(&mut conn).await.map_err(|e| StoreError(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
+        let mut conn = self.conn.clone();
+        let value: Option<i64> = redis::AsyncCommands::get(&mut conn, self.key(phone_number_id, contact))
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
+        Ok(value.map(|last_inbound| WindowState { last_inbound }))
+    }
+}
+
 /// The window store: in this process, or shared through Redis by every replica.
 pub enum Windows {
     /// In this process.
     Memory(MemoryWindows),
+    /// Shared through Redis.
+    Redis(RedisWindows),
 }
 
 impl Windows {
@@ -105,6 +176,7 @@ impl Windows {
                 }
                 Ok(())
             }
+            Self::Redis(windows) => windows.record(events).await,
         }
     }
 
@@ -112,6 +184,7 @@ impl Windows {
     pub async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
         match self {
             Self::Memory(windows) => Ok(windows.get(phone_number_id, contact)),
+            Self::Redis(windows) => windows.get(phone_number_id, contact).await,
         }
     }
 }

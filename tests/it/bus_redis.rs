@@ -352,6 +352,28 @@ async fn a_consumer_group_delivers_each_event_to_one_of_its_consumers() {
 }
 
 #[tokio::test]
+async fn a_group_consumer_that_stops_reading_holds_back_only_a_few_events() {
+    let redis = RedisServer::start();
+    let bus = connect(&redis, settings()).await;
+    let mut idle = bus.subscribe_group("workers", "idle", Start::Oldest, Filter::all()).await.unwrap();
+    let mut busy = bus.subscribe_group("workers", "busy", Start::Oldest, Filter::all()).await.unwrap();
+    bus.publish(messages("m", 0..100)).await.unwrap();
+
+    // The idle consumer takes no more than its small read-ahead (16).
+    let mut seen = HashSet::new();
+    for event in take(&mut busy, 84).await {
+        assert!(seen.insert(event.id));
+    }
+    while seen.len() < 100 {
+        let event = tokio::select! {
+            event = next(&mut idle) => event.unwrap(),
+            event = next(&mut busy) => event.unwrap(),
+        };
+        assert!(seen.insert(event.id.clone()), "{} delivered twice", event.id);
+    }
+}
+
+#[tokio::test]
 async fn an_unacknowledged_event_is_redelivered_after_the_ack_timeout() {
     let redis = RedisServer::start();
     let bus = connect(&redis, BusSettings { ack_timeout: Duration::from_millis(200), ..settings() }).await;

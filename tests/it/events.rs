@@ -10,7 +10,7 @@ use wagate::pb::{
     self, event::Kind, inbound_message::Content, message_content::Kind as Content2, subscribe_events_request::Start,
 };
 
-use crate::support::{CONTACT, TestGateway, error_info};
+use crate::support::{Backend, CONTACT, TestGateway, error_info};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -56,9 +56,8 @@ fn bulk_index(event: &pb::Event) -> usize {
     event.id.strip_prefix("wamid.bulk-").and_then(|i| i.parse().ok()).unwrap_or_else(|| panic!("{event:?}"))
 }
 
-#[tokio::test]
-async fn a_send_yields_sent_delivered_and_read_events_in_order() {
-    let gateway = TestGateway::spawn().await;
+async fn a_send_yields_sent_delivered_and_read_events_in_order(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let mut events = gateway.events().await;
     let mut stream = events
         .subscribe_events(subscribe(Start::Position(pb::StartPosition::Newest.into())))
@@ -91,9 +90,8 @@ async fn a_send_yields_sent_delivered_and_read_events_in_order() {
     assert_eq!(seen, [pb::MessageStatus::Sent, pb::MessageStatus::Delivered, pb::MessageStatus::Read]);
 }
 
-#[tokio::test]
-async fn a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor() {
-    let gateway = TestGateway::spawn().await;
+async fn a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let mut client = gateway.events().await;
     let mut stream = client
         .subscribe_events(subscribe(Start::Position(pb::StartPosition::Newest.into())))
@@ -118,9 +116,8 @@ async fn a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor()
     assert_eq!(bulk_index(&next(&mut resumed).await), 1010, "then live, with no duplicate");
 }
 
-#[tokio::test]
-async fn a_consumer_group_shares_events_and_redelivers_the_unacknowledged() {
-    let gateway = TestGateway::spawn().await;
+async fn a_consumer_group_shares_events_and_redelivers_the_unacknowledged(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     post_inbound(&gateway, 0..1000).await;
     let group = |name: &str| pb::SubscribeEventsRequest {
         start: Some(Start::Position(pb::StartPosition::Oldest.into())),
@@ -165,9 +162,8 @@ async fn a_consumer_group_shares_events_and_redelivers_the_unacknowledged() {
     assert_eq!(client.ack_events(ack).await.unwrap().into_inner().acknowledged, 1);
 }
 
-#[tokio::test]
-async fn filters_select_kinds_and_contacts() {
-    let gateway = TestGateway::spawn().await;
+async fn filters_select_kinds_and_contacts(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let mut client = gateway.events().await;
     let mut statuses = client
         .subscribe_events(pb::SubscribeEventsRequest { kinds: vec![pb::EventKind::Status.into()], ..oldest() })
@@ -190,18 +186,16 @@ async fn filters_select_kinds_and_contacts() {
     );
 }
 
-#[tokio::test]
-async fn an_unknown_cursor_is_invalid() {
-    let gateway = TestGateway::spawn().await;
+async fn an_unknown_cursor_is_invalid(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let status =
         gateway.events().await.subscribe_events(subscribe(Start::AfterCursor("nope".into()))).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("after_cursor"));
 }
 
-#[tokio::test]
-async fn the_window_opens_with_an_inbound_message_and_guards_free_form_sends() {
-    let gateway = TestGateway::builder().enforce_window(true).spawn().await;
+async fn the_window_opens_with_an_inbound_message_and_guards_free_form_sends(backend: Backend) {
+    let gateway = TestGateway::builder().backend(backend).enforce_window(true).spawn().await;
     let mut messaging = gateway.messaging().await;
     let window = || pb::GetConversationWindowRequest { phone_number_id: String::new(), contact: CONTACT.into() };
     let closed = messaging.get_conversation_window(window()).await.unwrap().into_inner();
@@ -235,3 +229,12 @@ async fn the_window_opens_with_an_inbound_message_and_guards_free_form_sends() {
     assert_eq!(closes, 24 * 3600);
     messaging.send_message(text("Hi Ana!")).await.expect("free-form inside the window");
 }
+
+crate::on_both_backends!(
+    a_send_yields_sent_delivered_and_read_events_in_order,
+    a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor,
+    a_consumer_group_shares_events_and_redelivers_the_unacknowledged,
+    filters_select_kinds_and_contacts,
+    an_unknown_cursor_is_invalid,
+    the_window_opens_with_an_inbound_message_and_guards_free_form_sends,
+);

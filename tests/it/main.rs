@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod idempotency;
 mod messaging;
+mod replicas;
 mod sandbox;
 mod support;
 mod tls;

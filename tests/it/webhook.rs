@@ -9,7 +9,7 @@ use wagate::{
     pb::{self, event::Kind},
 };
 
-use crate::support::{TestGateway, VERIFY_TOKEN, sign, webhook_fixture};
+use crate::support::{Backend, TestGateway, VERIFY_TOKEN, sign, webhook_fixture};
 
 /// Every event stored so far, oldest first (waits briefly for none to be missed).
 async fn stored(gateway: &TestGateway) -> Vec<pb::Event> {
@@ -52,9 +52,8 @@ async fn the_verification_handshake_echoes_the_challenge_only_for_the_right_toke
     assert_eq!(other_path.status(), 404);
 }
 
-#[tokio::test]
-async fn a_wrong_or_missing_signature_is_401_and_publishes_nothing() {
-    let gateway = TestGateway::spawn().await;
+async fn a_wrong_or_missing_signature_is_401_and_publishes_nothing(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let body = webhook_fixture("webhook-message-text.json");
     assert_eq!(gateway.post_webhook(&body, Some(&sign("not-the-secret", &body))).await.status(), 401);
     let unsigned = reqwest::Client::new()
@@ -76,9 +75,8 @@ async fn malformed_and_oversized_bodies_are_refused() {
     assert!(stored(&gateway).await.is_empty());
 }
 
-#[tokio::test]
-async fn a_mixed_batch_keeps_its_order_and_a_redelivery_yields_nothing_new() {
-    let gateway = TestGateway::spawn().await;
+async fn a_mixed_batch_keeps_its_order_and_a_redelivery_yields_nothing_new(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let body = webhook_fixture("webhook-batch-mixed.json");
     assert_eq!(gateway.post_webhook(&body, None).await.status(), 200);
     assert_eq!(gateway.post_webhook(&body, None).await.status(), 200, "a redelivery is acknowledged");
@@ -96,9 +94,8 @@ async fn a_mixed_batch_keeps_its_order_and_a_redelivery_yields_nothing_new() {
     assert!(events.iter().all(|e| !e.cursor.is_empty() && !e.raw_json.is_empty()));
 }
 
-#[tokio::test]
-async fn a_read_before_its_delivered_leaves_the_delivered_superseded() {
-    let gateway = TestGateway::spawn().await;
+async fn a_read_before_its_delivered_leaves_the_delivered_superseded(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     for sample in ["webhook-status-read.json", "webhook-status-delivered.json"] {
         assert_eq!(gateway.post_webhook(&webhook_fixture(sample), None).await.status(), 200);
     }
@@ -113,9 +110,8 @@ async fn a_read_before_its_delivered_leaves_the_delivered_superseded() {
     assert_eq!(statuses, [(pb::MessageStatus::Read, false), (pb::MessageStatus::Delivered, true)]);
 }
 
-#[tokio::test]
-async fn escaped_emoji_and_accents_verify_and_arrive_decoded() {
-    let gateway = TestGateway::spawn().await;
+async fn escaped_emoji_and_accents_verify_and_arrive_decoded(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     // Meta signs its escaped serialisation: the bytes below, not their decoding.
     let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"109348720013455","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15557771234","phone_number_id":"113502948871204"},"contacts":[{"profile":{"name":"Jos\u00e9"},"wa_id":"14155550123"}],"messages":[{"from":"14155550123","id":"wamid.unicode1","timestamp":"1784020325","type":"text","text":{"body":"Ol\u00e1, caf\u00e9 \u00e0 la cr\u00e8me \ud83d\ude00\ud83d\udc4d"}}]},"field":"messages"}]}]}"#;
     assert_eq!(gateway.post_webhook(body, None).await.status(), 200);
@@ -126,9 +122,8 @@ async fn escaped_emoji_and_accents_verify_and_arrive_decoded() {
     assert_eq!(text.body, "Olá, café à la crème 😀👍");
 }
 
-#[tokio::test]
-async fn every_sample_is_accepted_and_typed() {
-    let gateway = TestGateway::spawn().await;
+async fn every_sample_is_accepted_and_typed(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
     let dir = format!("{}/tests/fixtures/webhooks", env!("CARGO_MANIFEST_DIR"));
     let mut posted = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -157,3 +152,11 @@ async fn the_signature_example_of_the_reference_verifies() {
     let signature = example["header_value"].as_str().unwrap();
     assert_eq!(sign(example["app_secret"].as_str().unwrap(), body), signature);
 }
+
+crate::on_both_backends!(
+    a_wrong_or_missing_signature_is_401_and_publishes_nothing,
+    a_mixed_batch_keeps_its_order_and_a_redelivery_yields_nothing_new,
+    a_read_before_its_delivered_leaves_the_delivered_superseded,
+    escaped_emoji_and_accents_verify_and_arrive_decoded,
+    every_sample_is_accepted_and_typed,
+);

@@ -20,7 +20,7 @@ use tonic::{
 use wagate::{
     app::Gateway,
     bus::{Bus, BusSettings},
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope, TlsPem},
+    config::{PhoneNumbers, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, Scope, TlsPem},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
@@ -65,6 +65,8 @@ pub struct Builder {
     graph_timeout: Duration,
     graph_token: Option<String>,
     enforce_window: bool,
+    redis: Option<RedisSettings>,
+    redis_server: Option<redis::RedisServer>,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -80,6 +82,36 @@ pub struct TestGateway {
     /// Control of the emulator.
     pub emulator: EmulatorHandle,
     shutdown: CancellationToken,
+    _redis: Option<redis::RedisServer>,
+}
+
+/// Where the bus and the windows live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// In the gateway process.
+    Memory,
+    /// In a real redis-server.
+    Redis,
+}
+
+/// Runs each named `async fn(Backend)` of the enclosing module as two tests,
+/// `memory::<name>` and `redis::<name>`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::support::Backend::Memory).await
+            })*
+        }
+        mod redis {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::support::Backend::Redis).await
+            })*
+        }
+    };
 }
 
 impl TestGateway {
@@ -95,7 +127,14 @@ impl TestGateway {
             graph_token: None,
             // Most tests check what reaches Meta; the window has its own tests.
             enforce_window: false,
+            redis: None,
+            redis_server: None,
         }
+    }
+
+    /// A gateway on `backend` (Redis: a server of its own).
+    pub async fn on(backend: Backend) -> Self {
+        Self::builder().backend(backend).spawn().await
     }
 
     pub async fn spawn() -> Self {
@@ -215,6 +254,22 @@ impl Builder {
         self
     }
 
+    /// Runs the bus and windows on `backend`; Redis starts a server owned by the gateway.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        if backend == Backend::Redis {
+            let server = redis::RedisServer::start();
+            self = self.redis(&server.url(), "it:");
+            self.redis_server = Some(server);
+        }
+        self
+    }
+
+    /// Uses Redis at `url` with the key prefix `prefix` for the bus and the windows.
+    pub fn redis(mut self, url: &str, prefix: &str) -> Self {
+        self.redis = Some(RedisSettings { url: SecretString::from(url.to_owned()), key_prefix: prefix.to_owned() });
+        self
+    }
+
     pub fn enforce_window(mut self, on: bool) -> Self {
         self.enforce_window = on;
         self
@@ -262,7 +317,7 @@ impl Builder {
                 key(MEDIA_KEY, &[Scope::Media], PhoneNumbers::All),
                 key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
             ],
-            redis: None,
+            redis: self.redis,
             bus: BusSettings { ack_timeout: Duration::from_secs(3), ..BusSettings::default() },
             enforce_window: self.enforce_window,
         };
@@ -274,7 +329,15 @@ impl Builder {
         let shutdown = CancellationToken::new();
         tokio::spawn(emulator.run(shutdown.clone()));
         tokio::spawn(gateway.run(shutdown.clone()));
-        TestGateway { grpc_addr, emulator_addr, webhook_addr, bus, emulator: handle, shutdown }
+        TestGateway {
+            grpc_addr,
+            emulator_addr,
+            webhook_addr,
+            bus,
+            emulator: handle,
+            shutdown,
+            _redis: self.redis_server,
+        }
     }
 }
 

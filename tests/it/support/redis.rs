@@ -1,6 +1,7 @@
 //! `RedisServer::start()`: a real `redis-server` on a unix socket in a
 //! temporary directory (no TCP port to race for, nothing saved to disk),
-//! killed when dropped.
+//! killed when dropped. `start_persistent()` keeps an append-only file in
+//! that directory, fsynced on every write, so a restart keeps the data.
 
 use std::{
     io::{Read as _, Write as _},
@@ -21,14 +22,24 @@ pub struct RedisServer {
     dir: TempDir,
     socket: PathBuf,
     child: Option<Child>,
+    persistent: bool,
 }
 
 impl RedisServer {
     /// Starts a server and waits until it answers PING.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// Starts a server whose data survives [`RedisServer::restart`] (and a kill).
+    pub fn start_persistent() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(persistent: bool) -> Self {
         let dir = tempfile::Builder::new().prefix("wagate-redis").tempdir().expect("a temporary directory");
         let socket = dir.path().join("redis.sock");
-        let mut server = Self { dir, socket, child: None };
+        let mut server = Self { dir, socket, child: None, persistent };
         server.spawn();
         server
     }
@@ -46,8 +57,8 @@ impl RedisServer {
         }
     }
 
-    /// Starts the server again on the same socket, empty (nothing is
-    /// persisted), and waits until it answers.
+    /// Starts the server again on the same socket (empty unless persistent)
+    /// and waits until it answers.
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
@@ -58,7 +69,13 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", "0", "--unixsocket"])
             .arg(&self.socket)
-            .args(["--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir"])
+            .args(["--unixsocketperm", "700", "--save", ""])
+            .args(if self.persistent {
+                ["--appendonly", "yes", "--appendfsync", "always"]
+            } else {
+                ["--appendonly", "no", "--appendfsync", "everysec"]
+            })
+            .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")
             .arg(&log)
