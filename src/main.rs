@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
             };
             match Gateway::bind(config).await {
                 Ok(gateway) => {
-                    tracing::info!(grpc = %gateway.grpc_addr(), "wagate serving");
+                    tracing::info!(grpc = %gateway.grpc_addr(), webhook = %gateway.webhook_addr(), "wagate serving");
                     gateway.run(shutdown::on_signal()).await
                 }
                 Err(e) => Err(e),
