@@ -328,4 +328,12 @@ impl Bus {
             Self::Redis(bus) => bus.ack(group, cursors).await,
         }
     }
+
+    /// Whether the store answers (always, in memory).
+    pub async fn ping(&self) -> Result<(), BusError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Redis(bus) => bus.ping().await,
+        }
+    }
 }

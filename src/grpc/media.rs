@@ -335,12 +335,16 @@ impl MediaService for Media {
         let (account, owner) = self.resolve(&principal, &req.phone_number_id)?;
         let info = account.graph.get_media(&req.media_id, owner).await.map_err(Error::from)?;
         let expected = info.sha256_digest().ok_or_else(|| {
-            Error::Graph(graph::Error::Decode(format!("the media's sha256 {:?} is neither hex nor base64", info.sha256)))
+            Error::Graph(graph::Error::Decode(format!(
+                "the media's sha256 {:?} is neither hex nor base64",
+                info.sha256
+            )))
         })?;
         // Fetch before answering, so a failed download is the call's status.
         let mut download = account.graph.download_media(&info.url).await.map_err(Error::from)?;
         let (tx, rx) = mpsc::channel(DOWNLOAD_BUFFER);
-        let first = pb::DownloadMediaResponse { part: Some(download_media_response::Part::Media(media_message(&info))) };
+        let first =
+            pb::DownloadMediaResponse { part: Some(download_media_response::Part::Media(media_message(&info))) };
         let announced = info.file_size;
         // A producer task notices a client that goes away (its sends fail).
         tokio::spawn(async move {
@@ -406,8 +410,11 @@ mod tests {
         assert_eq!((t.kind, t.kind.max_bytes()), (MediaKind::Sticker, 500 * 1024));
         let t = target(&meta(" audio/ogg; codecs=opus ", pb::MediaKind::Audio)).unwrap();
         assert_eq!((t.kind, t.mime_type.as_str()), (MediaKind::Audio, "audio/ogg; codecs=opus"));
-        let t = target(&pb::UploadMediaMetadata { filename: String::new(), ..meta("application/pdf", pb::MediaKind::Unspecified) })
-            .unwrap();
+        let t = target(&pb::UploadMediaMetadata {
+            filename: String::new(),
+            ..meta("application/pdf", pb::MediaKind::Unspecified)
+        })
+        .unwrap();
         assert_eq!(t.filename, "file");
     }
 

@@ -97,16 +97,7 @@ pub async fn serve(
     for name in SERVICE_NAMES {
         health.set_service_status(name, ServingStatus::Serving).await;
     }
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            shutdown.cancelled().await;
-            health.set_service_status("", ServingStatus::NotServing).await;
-            for name in SERVICE_NAMES {
-                health.set_service_status(name, ServingStatus::NotServing).await;
-            }
-        }
-    });
+    tokio::spawn(watch_health(health, shared.bus.clone(), shutdown.clone()));
 
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -136,6 +127,50 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await?;
     Ok(())
+}
+
+/// How often the event store is checked for health.
+const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Reports the services NOT_SERVING while the event store is unreachable
+/// (load balancers then route around this replica) and from the start of
+/// shutdown on.
+async fn watch_health(health: tonic_health::server::HealthReporter, bus: Bus, shutdown: CancellationToken) {
+    let set_all = |status: ServingStatus| {
+        let health = health.clone();
+        async move {
+            health.set_service_status("", status).await;
+            for name in SERVICE_NAMES {
+                health.set_service_status(name, status).await;
+            }
+        }
+    };
+    let mut serving = true;
+    let mut interval = tokio::time::interval(HEALTH_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = interval.tick() => {}
+        }
+        let up = match bus.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                if serving {
+                    tracing::error!(error = %e, "event store unreachable: reporting NOT_SERVING");
+                }
+                false
+            }
+        };
+        if up != serving {
+            serving = up;
+            set_all(if up { ServingStatus::Serving } else { ServingStatus::NotServing }).await;
+            if up {
+                tracing::info!("event store reachable again: reporting SERVING");
+            }
+        }
+    }
+    set_all(ServingStatus::NotServing).await;
 }
 
 /// Why the gRPC server stopped with an error.

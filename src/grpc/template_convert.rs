@@ -58,8 +58,7 @@ pub fn quality_from_graph(score: &str) -> pb::QualityScore {
 
 /// The Graph spelling of a status (`None` for UNSPECIFIED).
 pub fn status_to_graph(status: pb::TemplateStatus) -> Option<&'static str> {
-    (status != pb::TemplateStatus::Unspecified)
-        .then(|| status.as_str_name().trim_start_matches("TEMPLATE_STATUS_"))
+    (status != pb::TemplateStatus::Unspecified).then(|| status.as_str_name().trim_start_matches("TEMPLATE_STATUS_"))
 }
 
 /// The Graph spelling of a category (`None` for UNSPECIFIED).
@@ -89,7 +88,10 @@ pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<Value, Vec<FieldVi
     if c.required("name", &req.name) {
         c.length("name", &req.name, 1, NAME_MAX);
         if !req.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            c.fail("name", format!("must hold only lowercase letters, digits and underscores, got {}", quoted(&req.name)));
+            c.fail(
+                "name",
+                format!("must hold only lowercase letters, digits and underscores, got {}", quoted(&req.name)),
+            );
         }
     }
     if c.required("language", &req.language) && !is_language(&req.language) {
@@ -146,8 +148,8 @@ pub fn update_body(req: &pb::UpdateTemplateRequest, current: &GraphTemplate) -> 
             None
         }
     };
-    let effective =
-        category.or_else(|| Some(category_from_graph(&current.category)).filter(|c| *c != pb::TemplateCategory::Unspecified));
+    let effective = category
+        .or_else(|| Some(category_from_graph(&current.category)).filter(|c| *c != pb::TemplateCategory::Unspecified));
     let format = match format_from_graph(current.parameter_format.as_deref()) {
         pb::TemplateParameterFormat::Unspecified => pb::TemplateParameterFormat::Positional,
         format => format,
@@ -316,7 +318,11 @@ fn check_examples(
     if examples.len() != vars.len() {
         c.fail(
             "examples",
-            format!("needs one example per placeholder, in order: {} placeholder(s), got {}", vars.len(), examples.len()),
+            format!(
+                "needs one example per placeholder, in order: {} placeholder(s), got {}",
+                vars.len(),
+                examples.len()
+            ),
         );
     }
     for (i, e) in examples.iter().enumerate() {
@@ -691,7 +697,9 @@ fn upper(v: &Value, key: &str) -> String {
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn named_from_graph(v: Option<&Value>) -> Vec<pb::NamedExample> {
@@ -726,10 +734,10 @@ fn component_from_graph(c: &Value) -> pb::TemplateComponent {
         })),
         "BODY" => Some(ComponentKind::Body(pb::BodyComponent {
             text: text(c, "text"),
-            examples: field("body_text").and_then(Value::as_array).and_then(|outer| outer.first()).map_or_else(
-                Vec::new,
-                |first| strings(Some(first)),
-            ),
+            examples: field("body_text")
+                .and_then(Value::as_array)
+                .and_then(|outer| outer.first())
+                .map_or_else(Vec::new, |first| strings(Some(first))),
             named_examples: named_from_graph(field("body_text_named_params")),
             add_security_recommendation: c.get("add_security_recommendation").and_then(Value::as_bool).unwrap_or(false),
         })),
@@ -1110,7 +1118,9 @@ mod tests {
         assert_eq!(create_body(&again).unwrap(), sample);
         let unknown = component_from_graph(&json!({"type": "CAROUSEL", "cards": []}));
         assert_eq!(unknown.kind, None);
-        let buttons = component_from_graph(&json!({"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}, {"type": "quick_reply", "text": "Hi"}]}));
+        let buttons = component_from_graph(
+            &json!({"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}, {"type": "quick_reply", "text": "Hi"}]}),
+        );
         let Some(ComponentKind::Buttons(b)) = buttons.kind else { panic!("buttons") };
         assert_eq!(b.buttons.len(), 2, "unknown buttons keep their index");
         assert_eq!(b.buttons[0].kind, None);

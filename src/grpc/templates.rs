@@ -196,7 +196,10 @@ mod tests {
         };
         let q = list_query(&req).unwrap();
         assert_eq!((q.limit, q.after, q.name), (25, Some("QVFI"), Some("order")));
-        assert_eq!((q.statuses, q.categories, q.languages), (vec!["APPROVED", "PAUSED"], vec!["UTILITY"], vec!["en_US"]));
+        assert_eq!(
+            (q.statuses, q.categories, q.languages),
+            (vec!["APPROVED", "PAUSED"], vec!["UTILITY"], vec!["en_US"])
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod events;
 mod idempotency;
+mod media;
 mod messaging;
 mod replicas;
 mod sandbox;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio_stream::StreamExt as _;
 use tonic::Streaming;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 use wagate::pb::{self, event::Kind, message_content::Kind as Content, subscribe_events_request::Start};
 
 use crate::support::{CONTACT, TestGateway, redis::RedisServer};
@@ -29,6 +30,22 @@ fn inbound(id: &str) -> Vec<u8> {
         r#"{{"object":"whatsapp_business_account","entry":[{{"id":"109348720013455","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15557771234","phone_number_id":"113502948871204"}},"contacts":[{{"profile":{{"name":"Ana"}},"wa_id":"{CONTACT}"}}],"messages":[{{"from":"{CONTACT}","id":"{id}","timestamp":"1784020325","type":"text","text":{{"body":"hi"}}}}]}},"field":"messages"}}]}}]}}"#
     )
     .into_bytes()
+}
+
+/// Polls health until it reports `expected`, for at most 15 s (the gateway
+/// checks its store every 5 s); returns the last status seen.
+async fn health_when_settled(gateway: &TestGateway, expected: ServingStatus) -> ServingStatus {
+    let mut health = HealthClient::new(gateway.channel().await);
+    let mut status = ServingStatus::Unknown;
+    for _ in 0..150 {
+        let request = HealthCheckRequest { service: "wagate.v1.EventService".into() };
+        status = health.check(request).await.unwrap().into_inner().status();
+        if status == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    status
 }
 
 fn text(body: &str) -> pb::SendMessageRequest {
@@ -82,7 +99,10 @@ async fn a_redis_outage_answers_503_and_loses_nothing_acknowledged() {
         assert_eq!(gateway.post_webhook(&inbound(id), None).await.status(), 503, "{id} must be redelivered by Meta");
     }
 
+    assert_eq!(health_when_settled(&gateway, ServingStatus::NotServing).await, ServingStatus::NotServing);
+
     redis.restart();
+    assert_eq!(health_when_settled(&gateway, ServingStatus::Serving).await, ServingStatus::Serving);
     // Meta redelivers until it gets a 200; the gateway reconnects meanwhile.
     for id in ["wamid.during-1", "wamid.during-2"] {
         let mut status = 0;
