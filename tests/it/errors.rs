@@ -8,17 +8,7 @@ use wagate::{
     pb::{self, message_content::Kind},
 };
 
-use crate::support::{CONTACT, TestGateway, error_info};
-
-fn text(body: &str) -> pb::SendMessageRequest {
-    pb::SendMessageRequest {
-        to: CONTACT.into(),
-        content: Some(pb::MessageContent {
-            kind: Some(Kind::Text(pb::Text { body: body.into(), preview_url: false })),
-        }),
-        ..Default::default()
-    }
-}
+use crate::support::{CONTACT, TestGateway, error_info, text};
 
 fn graph_error(http_status: u16, code: i64, subcode: Option<i64>, message: &str, details: &str) -> Fault {
     Fault {

@@ -10,7 +10,7 @@ use wagate::pb::{
     self, event::Kind, inbound_message::Content, message_content::Kind as Content2, subscribe_events_request::Start,
 };
 
-use crate::support::{Backend, CONTACT, TestGateway, error_info};
+use crate::support::{Backend, CONTACT, TestGateway, error_info, text};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -30,16 +30,6 @@ fn subscribe(start: Start) -> pb::SubscribeEventsRequest {
 
 fn oldest() -> pb::SubscribeEventsRequest {
     subscribe(Start::Position(pb::StartPosition::Oldest.into()))
-}
-
-fn text(body: &str) -> pb::SendMessageRequest {
-    pb::SendMessageRequest {
-        to: CONTACT.into(),
-        content: Some(pb::MessageContent {
-            kind: Some(Content2::Text(pb::Text { body: body.into(), preview_url: false })),
-        }),
-        ..Default::default()
-    }
 }
 
 /// Posts `n` signed inbound text webhooks, ids `wamid.bulk-{from}..`.

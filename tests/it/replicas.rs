@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio_stream::StreamExt as _;
 use tonic::Streaming;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
-use wagate::pb::{self, event::Kind, message_content::Kind as Content, subscribe_events_request::Start};
+use wagate::pb::{self, event::Kind, subscribe_events_request::Start};
 
-use crate::support::{CONTACT, TestGateway, redis::RedisServer};
+use crate::support::{CONTACT, TestGateway, redis::RedisServer, text};
 
 fn prefix() -> String {
     format!("it-{:016x}:", rand::random::<u64>())
@@ -46,16 +46,6 @@ async fn health_when_settled(gateway: &TestGateway, expected: ServingStatus) -> 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     status
-}
-
-fn text(body: &str) -> pb::SendMessageRequest {
-    pb::SendMessageRequest {
-        to: CONTACT.into(),
-        content: Some(pb::MessageContent {
-            kind: Some(Content::Text(pb::Text { body: body.into(), preview_url: false })),
-        }),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

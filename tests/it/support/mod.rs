@@ -341,6 +341,17 @@ impl Builder {
     }
 }
 
+/// A free-form text message to CONTACT.
+pub fn text(body: &str) -> wagate::pb::SendMessageRequest {
+    use wagate::pb;
+    let text = pb::Text { body: body.into(), preview_url: false };
+    pb::SendMessageRequest {
+        to: CONTACT.into(),
+        content: Some(pb::MessageContent { kind: Some(pb::message_content::Kind::Text(text)) }),
+        ..Default::default()
+    }
+}
+
 /// `authorization: Bearer <key>`.
 pub fn bearer(key: &str) -> Bearer {
     Bearer(Some(format!("Bearer {key}").parse().unwrap()))
