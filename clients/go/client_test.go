@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -31,13 +29,7 @@ func dial(t *testing.T, target string) *wagate.Client {
 	if target == "" {
 		target = gateway.grpcAddr
 	}
-	c, err := wagate.Dial(target, gateway.apiKey, wagate.WithInsecure(), wagate.WithDialOptions(
-		// Reconnect quickly after a cut connection, so the test stays short.
-		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, MaxDelay: 200 * time.Millisecond},
-			MinConnectTimeout: time.Second,
-		}),
-	))
+	c, err := wagate.Dial(target, gateway.apiKey, wagate.WithInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,7 @@ func WithRetryHook(f func(err error, delay time.Duration)) SubscribeOption {
 // called from any.
 type Subscription struct {
 	events     wagatev1.EventServiceClient
+	conn       *grpc.ClientConn
 	ctx        context.Context
 	cancel     context.CancelFunc
 	request    *wagatev1.SubscribeEventsRequest
@@ -112,6 +113,7 @@ func (c *Client) Subscribe(ctx context.Context, req *wagatev1.SubscribeEventsReq
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{
 		events:  c.Events,
+		conn:    c.conn,
 		ctx:     ctx,
 		cancel:  cancel,
 		request: proto.CloneOf(req),
@@ -259,6 +261,11 @@ func (s *Subscription) wait(err error) error {
 	defer timer.Stop()
 	select {
 	case <-timer.C:
+		// This subscription's backoff has run out: do not also wait for the
+		// connection's own reconnection backoff, which grows to minutes.
+		if s.conn != nil {
+			s.conn.ResetConnectBackoff()
+		}
 		return nil
 	case <-s.ctx.Done():
 		return s.ctx.Err()

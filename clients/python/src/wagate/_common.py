@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -110,6 +110,15 @@ def resumed(request: event_service_pb2.SubscribeEventsRequest, cursor: str) -> e
     if cursor:
         copy.after_cursor = cursor
     return copy
+
+
+def channel_options(options: Sequence[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
+    """The channel arguments: the caller's, and a 10 s cap on the delay between
+    reconnection attempts unless the caller sets one."""
+    chosen = list(options or [])
+    if not any(name == "grpc.max_reconnect_backoff_ms" for name, _ in chosen):
+        chosen.append(("grpc.max_reconnect_backoff_ms", 10_000))
+    return chosen
 
 
 def api_key_metadata(api_key: str) -> tuple[str, str]:

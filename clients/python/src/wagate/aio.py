@@ -14,6 +14,7 @@ from wagate._common import (
     UPLOAD_CHUNK_SIZE,
     Backoff,
     api_key_metadata,
+    channel_options,
     resume_point,
     resumed,
     start_cursor,
@@ -51,6 +52,7 @@ class AsyncClient:
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] | None = None,
     ) -> None:
+        options = channel_options(options)
         interceptors: list[Any] = [
             _ApiKeyUnaryUnary(api_key_metadata(api_key)),
             _ApiKeyUnaryStream(api_key_metadata(api_key)),

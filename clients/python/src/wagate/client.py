@@ -14,6 +14,7 @@ from wagate._common import (
     UPLOAD_CHUNK_SIZE,
     Backoff,
     api_key_metadata,
+    channel_options,
     resume_point,
     resumed,
     start_cursor,
@@ -43,6 +44,10 @@ class Client:
     connects in plaintext, for a local ``wagate sandbox``. ``options`` are
     gRPC channel arguments. The client is thread-safe; close it (or use it as
     a context manager) when done.
+
+    Unless ``options`` say otherwise, the channel waits at most 10 s between
+    attempts to reconnect (gRPC's default grows to 2 minutes), so that a
+    subscription resumes soon after the gateway is back.
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class Client:
         options: Sequence[tuple[str, Any]] | None = None,
     ) -> None:
         interceptor = _ApiKeyInterceptor(api_key_metadata(api_key))
+        options = channel_options(options)
         if secure:
             creds = credentials or grpc.ssl_channel_credentials()
             channel = grpc.secure_channel(target, creds, options=options)
@@ -128,6 +134,11 @@ class Client:
             max_retries=max_retries,
             on_retry=on_retry,
         )
+
+
+#: How long to wait for the status of a call that answered with empty initial
+#: metadata, in seconds.
+_TRAILERS_ONLY_GRACE = 0.05
 
 
 class _Closed(Exception):
@@ -248,8 +259,13 @@ class Subscription(Iterator[event_pb2.Event]):
             self._set_call(call)
             try:
                 # The gateway answers with headers once the subscription is
-                # registered, or ends the call at once with its status.
-                call.initial_metadata()
+                # registered, or ends the call at once with its status (a
+                # trailers-only answer, whose initial metadata is empty and
+                # whose status may be handed over an instant later).
+                if not call.initial_metadata() and not call.done():
+                    ended = threading.Event()
+                    call.add_done_callback(lambda _: ended.set())
+                    ended.wait(_TRAILERS_ONLY_GRACE)
                 if call.done() and call.code() != grpc.StatusCode.OK:
                     raise cast(grpc.RpcError, call)
                 return

@@ -47,6 +47,7 @@ public final class EventSubscription implements Iterator<Event>, AutoCloseable {
   private static final Object ACCEPTED = new Object();
 
   private final Channel channel;
+  private final Runnable reconnectNow;
   private final SubscribeEventsRequest request;
   private final SubscriptionOptions options;
   private final BlockingQueue<Signal> signals = new LinkedBlockingQueue<>();
@@ -77,8 +78,10 @@ public final class EventSubscription implements Iterator<Event>, AutoCloseable {
   /** Wakes a blocked reader after {@link #close}. */
   private record Wake(int generation) implements Signal {}
 
-  EventSubscription(Channel channel, SubscribeEventsRequest request, SubscriptionOptions options) {
+  EventSubscription(
+      Channel channel, Runnable reconnectNow, SubscribeEventsRequest request, SubscriptionOptions options) {
     this.channel = channel;
+    this.reconnectNow = reconnectNow;
     this.request = request;
     this.options = options;
     this.cursor =
@@ -204,6 +207,9 @@ public final class EventSubscription implements Iterator<Event>, AutoCloseable {
               return null; // the deadline came first; the retry waits for the next read
             }
             retryPending = false;
+            // This subscription's backoff has run out: do not also wait for the channel's own
+            // reconnection backoff, which grows to minutes.
+            reconnectNow.run();
           }
           start();
         }

@@ -212,7 +212,7 @@ public final class WagateClient implements AutoCloseable {
    *     PERMISSION_DENIED, INVALID_ARGUMENT, …)
    */
   public EventSubscription subscribe(SubscribeEventsRequest request, SubscriptionOptions options) {
-    return new EventSubscription(channel, request, options);
+    return new EventSubscription(channel, managedChannel::resetConnectBackoff, request, options);
   }
 
   /**

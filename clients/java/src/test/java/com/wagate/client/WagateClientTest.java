@@ -22,7 +22,6 @@ import com.wagate.v1.SendMessageRequest;
 import com.wagate.v1.SendMessageResponse;
 import com.wagate.v1.StartPosition;
 import com.wagate.v1.SubscribeEventsRequest;
-import com.wagate.v1.SubscribeEventsResponse;
 import com.wagate.v1.TemplateMessage;
 import com.wagate.v1.Text;
 import com.wagate.v1.UploadMediaMetadata;
@@ -38,7 +37,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -254,16 +252,15 @@ class WagateClientTest {
 
   /**
    * Waits until {@code count} events about the contact follow {@code cursor} in the gateway's
-   * log, read with a plain (non-resuming) stream.
+   * log, read directly, not through the proxy.
    */
   private void waitForEvents(String cursor, int count) {
-    Iterator<SubscribeEventsResponse> log =
-        client
-            .events()
-            .withDeadlineAfter(10, TimeUnit.SECONDS)
-            .subscribeEvents(SubscribeEventsRequest.newBuilder().addContacts(contact).setAfterCursor(cursor).build());
-    for (int i = 0; i < count; i++) {
-      log.next();
+    SubscribeEventsRequest request =
+        SubscribeEventsRequest.newBuilder().addContacts(contact).setAfterCursor(cursor).build();
+    try (EventSubscription log = client.subscribe(request)) {
+      for (int i = 0; i < count; i++) {
+        nextEvent(log);
+      }
     }
   }
 
