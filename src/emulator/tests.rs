@@ -414,7 +414,10 @@ async fn templates_are_reviewed_with_webhooks_and_sent_with_checks() {
 
     // Entering review posts PENDING, then the review posts its verdict.
     let (_, change) = h.sink.change().await;
-    assert_eq!((change["field"].as_str(), change["value"]["event"].as_str()), (Some("message_template_status_update"), Some("PENDING")));
+    assert_eq!(
+        (change["field"].as_str(), change["value"]["event"].as_str()),
+        (Some("message_template_status_update"), Some("PENDING"))
+    );
     let (entry, change) = h.sink.change().await;
     assert!(entry["time"].is_i64());
     assert_eq!(change["field"], "message_template_status_update");

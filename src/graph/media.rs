@@ -135,9 +135,9 @@ impl fmt::Display for MediaKind {
 
 /// A size in bytes as people read limits: `16 MB`, `500 KB`, `123 bytes`.
 pub fn human_size(bytes: u64) -> String {
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
-    } else if bytes >= KB && bytes % KB == 0 {
+    } else if bytes >= KB && bytes.is_multiple_of(KB) {
         format!("{} KB", bytes / KB)
     } else {
         format!("{bytes} bytes")
@@ -291,7 +291,10 @@ impl Stream for UploadBody {
             }
             Poll::Ready(None) => {
                 self.done = true;
-                Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "upload aborted before its end"))))
+                Poll::Ready(Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "upload aborted before its end",
+                ))))
             }
         }
     }
@@ -331,12 +334,13 @@ impl Client {
         filename: &str,
         body: UploadBody,
     ) -> Result<String, Error> {
-        let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body)).file_name(filename.to_owned());
-        // A MIME type the table accepted always parses; its essence certainly does.
-        let part = match part.mime_str(mime_type) {
-            Ok(part) => part,
-            Err(_) => return Err(Error::Transport(format!("the MIME type {mime_type:?} cannot be sent"))),
-        };
+        // The part carries the bare type (every type of the table parses);
+        // the `type` field carries it as given, parameters included.
+        let essence = mime_essence(mime_type);
+        let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(body))
+            .file_name(filename.to_owned())
+            .mime_str(&essence)
+            .map_err(|_| Error::Transport(format!("the MIME type {essence:?} cannot be sent")))?;
         let form = reqwest::multipart::Form::new()
             .text("messaging_product", "whatsapp")
             .text("type", mime_type.to_owned())
@@ -406,7 +410,8 @@ mod tests {
 
     #[test]
     fn file_size_is_a_number_or_a_string() {
-        let base = r#""messaging_product":"whatsapp","url":"https://x/y","mime_type":"image/jpeg","sha256":"ab","id":"12""#;
+        let base =
+            r#""messaging_product":"whatsapp","url":"https://x/y","mime_type":"image/jpeg","sha256":"ab","id":"12""#;
         let number: MediaInfo = serde_json::from_str(&format!("{{{base},\"file_size\":184220}}")).unwrap();
         let text: MediaInfo = serde_json::from_str(&format!("{{{base},\"file_size\":\"184220\"}}")).unwrap();
         assert_eq!((number.file_size, text.file_size), (184_220, 184_220));

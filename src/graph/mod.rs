@@ -4,8 +4,9 @@
 //!
 //! Sends are never retried here: the Cloud API has no idempotency key, so a
 //! retried POST after a timeout could deliver twice (REFERENCE.md §1.4).
-//! Media transfers stream both ways ([`media`]); templates page with Graph's
-//! cursors ([`templates`]).
+//! Media transfers stream both ways ([`Client::upload_media`],
+//! [`Client::download_media`]); template lists page with Graph's cursors
+//! ([`Client::list_templates`]).
 
 mod error;
 mod media;

@@ -12,8 +12,7 @@ use serde_json::Value;
 use super::{Client, Error, Success, media::string_or_number};
 
 /// The fields every read asks for.
-const TEMPLATE_FIELDS: &str =
-    "id,name,language,status,category,parameter_format,components,rejected_reason,quality_score,message_send_ttl_seconds";
+const TEMPLATE_FIELDS: &str = "id,name,language,status,category,parameter_format,components,rejected_reason,quality_score,message_send_ttl_seconds";
 
 /// What Meta answers to a create.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -196,10 +195,8 @@ mod tests {
 
     #[test]
     fn a_list_answer_gives_the_next_cursor_only_when_there_is_a_next_page() {
-        let answer: ListAnswer = serde_json::from_str(include_str!(
-            "../../tests/fixtures/cloud-api/templates-list-response.json"
-        ))
-        .unwrap();
+        let answer: ListAnswer =
+            serde_json::from_str(include_str!("../../tests/fixtures/cloud-api/templates-list-response.json")).unwrap();
         let page = answer.into_page();
         assert_eq!(page.templates.len(), 3);
         assert_eq!(page.next_after.as_deref(), Some("QVFIUjBrTnFYY0NQOGV5ZAF9nSGp0Ymtk"));

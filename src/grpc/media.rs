@@ -66,6 +66,18 @@ impl Media {
     }
 }
 
+/// The kind the contract names; `None` for UNSPECIFIED.
+fn graph_kind(kind: pb::MediaKind) -> Option<MediaKind> {
+    match kind {
+        pb::MediaKind::Unspecified => None,
+        pb::MediaKind::Audio => Some(MediaKind::Audio),
+        pb::MediaKind::Document => Some(MediaKind::Document),
+        pb::MediaKind::Image => Some(MediaKind::Image),
+        pb::MediaKind::Sticker => Some(MediaKind::Sticker),
+        pb::MediaKind::Video => Some(MediaKind::Video),
+    }
+}
+
 /// What an upload's metadata resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Target {
@@ -88,16 +100,9 @@ fn target(meta: &pb::UploadMediaMetadata) -> Result<Target, Error> {
             format!("{mime_type:?} is not a type Meta accepts; use one of {}", MediaKind::all_mime_types()),
         ));
     }
-    let kind = match pb::MediaKind::try_from(meta.kind) {
-        Ok(pb::MediaKind::Unspecified) => natural,
-        Ok(kind) => {
-            let kind = match kind {
-                pb::MediaKind::Audio => MediaKind::Audio,
-                pb::MediaKind::Document => MediaKind::Document,
-                pb::MediaKind::Image => MediaKind::Image,
-                pb::MediaKind::Sticker => MediaKind::Sticker,
-                pb::MediaKind::Video | pb::MediaKind::Unspecified => MediaKind::Video,
-            };
+    let kind = match pb::MediaKind::try_from(meta.kind).map(graph_kind) {
+        Ok(None) => natural,
+        Ok(Some(kind)) => {
             if let Some(natural) = natural.filter(|n| *n != kind) {
                 violations.push(FieldViolation::new(
                     "metadata.kind",
@@ -274,7 +279,17 @@ impl MediaService for Media {
                 .into());
             }
         };
-        let (phone_number_id, account) = self.shared.accounts.for_phone(&metadata.phone_number_id)?;
+        let (phone_number_id, account) =
+            self.shared.accounts.for_phone(&metadata.phone_number_id).map_err(|e| match e {
+                // The number is a field of the metadata message.
+                Error::Invalid(violations) => Error::Invalid(
+                    violations
+                        .into_iter()
+                        .map(|v| FieldViolation::new(format!("metadata.{}", v.field), v.description))
+                        .collect(),
+                ),
+                other => other,
+            })?;
         principal.check_phone(phone_number_id)?;
         let target = target(&metadata)?;
 

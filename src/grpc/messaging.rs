@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::{Shared, auth::Principal, convert};
 use crate::{
+    accounts::Account,
     error::Error,
     graph,
     pb::{self, messaging_service_server::MessagingService},
@@ -27,10 +28,6 @@ impl Messaging {
         let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
         let body = convert::send_message_body(&req)?;
-        if let Some(pb::message_content::Kind::Template(template)) = req.content.as_ref().and_then(|c| c.kind.as_ref())
-        {
-            self.shared.templates.check(&account.graph, &account.waba_id, template).await?;
-        }
         self.check_window(phone_number_id, &req).await?;
 
         let guard = if req.idempotency_key.is_empty() {
@@ -44,6 +41,14 @@ impl Messaging {
                 Claim::Fresh(guard) => Some(guard),
             }
         };
+        // After the claim, so that a retry of a send that went out replays it
+        // even if its template has changed since.
+        if let Err(e) = self.check_template(account, &req).await {
+            if let Some(guard) = guard {
+                guard.release();
+            }
+            return Err(e);
+        }
 
         match account.graph.send_message(phone_number_id, &body).await {
             Ok(result) => {
@@ -64,6 +69,17 @@ impl Messaging {
 }
 
 impl Messaging {
+    /// Refuses a template send that Meta would refuse (unknown, not approved,
+    /// or not matching its placeholders): see [`crate::policy::templates`].
+    async fn check_template(&self, account: &Account, req: &pb::SendMessageRequest) -> Result<(), Error> {
+        match req.content.as_ref().and_then(|c| c.kind.as_ref()) {
+            Some(pb::message_content::Kind::Template(template)) => {
+                self.shared.templates.check(&account.graph, &account.waba_id, template).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses a free-form message to a contact whose 24 h window is closed,
     /// before Meta is called (and bills a failed message).
     async fn check_window(&self, phone_number_id: &str, req: &pb::SendMessageRequest) -> Result<(), Error> {

@@ -6,7 +6,8 @@
 //! templates of the WABAs that own them. `ListTemplates` pages with Graph's
 //! cursors: a page token is the `after` cursor of the previous page, opaque to
 //! the client, and is only valid with the same filters. Template ids alone
-//! (Get, Update) are resolved with the default account.
+//! (Get, Update) are resolved with the default account. Edits and deletions
+//! evict the template from the send-check cache at once.
 
 use tonic::{Request, Response, Status};
 
@@ -162,6 +163,7 @@ impl TemplateService for Templates {
         let current = account.graph.get_template(&req.template_id).await.map_err(Error::from)?;
         let body = convert::update_body(&req, &current).map_err(Error::from)?;
         account.graph.update_template(&req.template_id, &body).await.map_err(Error::from)?;
+        self.shared.templates.forget_id(&req.template_id);
         Ok(Response::new(pb::UpdateTemplateResponse {}))
     }
 
@@ -175,6 +177,7 @@ impl TemplateService for Templates {
         let (waba_id, account) = self.account(&principal, &req.waba_id)?;
         let hsm_id = Some(req.template_id.as_str()).filter(|id| !id.is_empty());
         account.graph.delete_template(waba_id, &req.name, hsm_id).await.map_err(Error::from)?;
+        self.shared.templates.forget_name(waba_id, &req.name);
         Ok(Response::new(pb::DeleteTemplateResponse {}))
     }
 }

@@ -13,6 +13,10 @@
 //!   name. A template status or category event for a key evicts it as it
 //!   passes the bus; an invalidation that happens while a lookup is in flight
 //!   keeps that lookup's (possibly stale) answer out of the cache.
+//! - Edits and deletions made through this gateway evict at once
+//!   ([`TemplateCache::forget_id`], [`TemplateCache::forget_name`]); other
+//!   replicas learn of edits from the status events, and of deletions (which
+//!   Meta posts no event for) from Meta's own refusal or the max age.
 //! - The cache only stores while its invalidator is subscribed to the bus
 //!   ([`TemplateCache::run_invalidator`]): without one, or after the
 //!   subscription broke (and the cache was cleared), every send asks Graph.
@@ -150,7 +154,9 @@ impl TemplateShape {
                             "QUICK_REPLY" => ButtonShape::QuickReply,
                             "URL" | "OTP" => ButtonShape::Url {
                                 dynamic: kind(b, "type") == "OTP"
-                                    || b.get("url").and_then(Value::as_str).is_some_and(|u| !placeholders(u).is_empty()),
+                                    || b.get("url")
+                                        .and_then(Value::as_str)
+                                        .is_some_and(|u| !placeholders(u).is_empty()),
                             },
                             "COPY_CODE" => ButtonShape::CopyCode,
                             "FLOW" => ButtonShape::Flow,
@@ -241,7 +247,7 @@ fn check_header(shape: &TemplateShape, send: &pb::TemplateMessage, out: &mut Vec
         if params.len() != 1 {
             out.push(FieldViolation::new(
                 &field,
-                format!("{label} has a {what} header: send exactly one value, got {}", params.len()),
+                format!("{label} has {what}: send exactly one header value, got {}", params.len()),
             ));
             false
         } else {
@@ -260,7 +266,7 @@ fn check_header(shape: &TemplateShape, send: &pb::TemplateMessage, out: &mut Vec
         )),
         HeaderShape::None | HeaderShape::Text(None) => {}
         HeaderShape::Text(Some(var)) => {
-            if !expect_one(&format!("text header with the placeholder {}", braces(var)), out) {
+            if !expect_one(&format!("a text header with the placeholder {}", braces(var)), out) {
                 return;
             }
             let p = &params[0];
@@ -278,15 +284,19 @@ fn check_header(shape: &TemplateShape, send: &pb::TemplateMessage, out: &mut Vec
             }
         }
         HeaderShape::Media(kind) => {
-            if expect_one(&format!("{kind} (media)"), out) && value_kind(&params[0]) != *kind {
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            if expect_one(&format!("{article} {kind} header"), out) && value_kind(&params[0]) != *kind {
                 out.push(FieldViolation::new(
                     format!("{field}[0]"),
-                    format!("{label} has a {kind} header: send {kind}, got {}", value_kind(&params[0])),
+                    format!(
+                        "{label} has {article} {kind} header: send {article} {kind}, got {}",
+                        value_kind(&params[0])
+                    ),
                 ));
             }
         }
         HeaderShape::Location => {
-            if expect_one("location", out) && value_kind(&params[0]) != "location" {
+            if expect_one("a location header", out) && value_kind(&params[0]) != "location" {
                 out.push(FieldViolation::new(
                     format!("{field}[0]"),
                     format!("{label} has a location header: send a location, got {}", value_kind(&params[0])),
@@ -396,7 +406,10 @@ fn check_buttons(shape: &TemplateShape, send: &pb::TemplateMessage, out: &mut Ve
         if needed && !given.contains(&index) {
             out.push(FieldViolation::new(
                 &field,
-                format!("button {index} of {label} is {} and needs a value: add a button with index {index}", describe(button)),
+                format!(
+                    "button {index} of {label} is {} and needs a value: add a button with index {index}",
+                    describe(button)
+                ),
             ));
         }
     }
@@ -609,6 +622,22 @@ impl TemplateCache {
         });
     }
 
+    /// Evicts the template `id`, e.g. after this gateway edited it (an edit
+    /// sends it back to review).
+    pub fn forget_id(&self, id: &str) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.entries.retain(|_, entry| entry.shape.id != id);
+    }
+
+    /// Evicts every language of `name` in WABA `waba_id`, e.g. after this
+    /// gateway deleted it (Meta posts no event for a deletion).
+    pub fn forget_name(&self, waba_id: &str, name: &str) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.entries.retain(|key, _| !(key.waba_id == waba_id && key.name == name));
+    }
+
     /// Starts or stops storing; stopping clears the cache (events may be missed).
     fn set_live(&self, live: bool) {
         let mut inner = self.lock();
@@ -679,7 +708,8 @@ async fn fetch(graph: &graph::Client, waba_id: &str, name: &str) -> Result<Vec<G
     let mut found = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..LOOKUP_PAGES {
-        let query = TemplateQuery { limit: LOOKUP_PAGE, after: after.as_deref(), name: Some(name), ..Default::default() };
+        let query =
+            TemplateQuery { limit: LOOKUP_PAGE, after: after.as_deref(), name: Some(name), ..Default::default() };
         let page = graph.list_templates(waba_id, &query).await?;
         // Graph's name filter matches parts of names.
         found.extend(page.templates.into_iter().filter(|t| t.name == name));
@@ -696,7 +726,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::pb::{template_button_parameter::Value as ButtonValue, TemplateButtonSubType as Sub};
+    use crate::pb::{TemplateButtonSubType as Sub, template_button_parameter::Value as ButtonValue};
 
     fn template(format: Option<&str>, components: Value) -> TemplateShape {
         let t: GraphTemplate = serde_json::from_value(json!({
@@ -777,10 +807,18 @@ mod tests {
     fn body_counts_must_match_for_positional_templates() {
         assert_eq!(fields(check_send(&shipped(), &shipped_send(2))), ["content.template.body_parameters"]);
         let violations = check_send(&shipped(), &shipped_send(4)).unwrap_err();
-        assert!(violations[0].description.contains("3 body placeholder(s) ({{1}}, {{2}}, {{3}}): send 3 value(s) in order, got 4"), "{violations:?}");
+        assert!(
+            violations[0]
+                .description
+                .contains("3 body placeholder(s) ({{1}}, {{2}}, {{3}}): send 3 value(s) in order, got 4"),
+            "{violations:?}"
+        );
         let mut named_value = shipped_send(3);
         named_value.body_parameters[1].parameter_name = "total".into();
-        assert_eq!(fields(check_send(&shipped(), &named_value)), ["content.template.body_parameters[1].parameter_name"]);
+        assert_eq!(
+            fields(check_send(&shipped(), &named_value)),
+            ["content.template.body_parameters[1].parameter_name"]
+        );
     }
 
     #[test]
@@ -820,8 +858,11 @@ mod tests {
         text_header.header_parameters = vec![text("", "hi")];
         let violations = check_send(&shipped(), &text_header).unwrap_err();
         assert_eq!(violations[0].field, "content.template.header_parameters[0]");
-        assert!(violations[0].description.contains("send image, got text"));
-        let fixed = template(None, json!([{"type": "HEADER", "format": "TEXT", "text": "Hello"}, {"type": "BODY", "text": "Hi"}]));
+        assert!(violations[0].description.contains("has an image header: send an image, got text"), "{violations:?}");
+        let fixed = template(
+            None,
+            json!([{"type": "HEADER", "format": "TEXT", "text": "Hello"}, {"type": "BODY", "text": "Hi"}]),
+        );
         let send = pb::TemplateMessage { header_parameters: vec![text("", "x")], ..Default::default() };
         assert_eq!(fields(check_send(&fixed, &send)), ["content.template.header_parameters"]);
     }
@@ -910,6 +951,20 @@ mod tests {
         let epoch = cache.lock().epoch;
         cache.observe(&pb::Event::default());
         assert_eq!(cache.lock().epoch, epoch, "other events change nothing");
+    }
+
+    #[test]
+    fn local_edits_and_deletions_evict() {
+        let cache = TemplateCache::default();
+        seed(&cache, "w", "a", "en_US", "1");
+        seed(&cache, "w", "a", "pt_BR", "2");
+        seed(&cache, "w", "b", "en_US", "3");
+        cache.forget_id("3");
+        assert_eq!(cache.len(), 2);
+        cache.forget_name("other", "a");
+        assert_eq!(cache.len(), 2);
+        cache.forget_name("w", "a");
+        assert!(cache.is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod messaging;
 mod replicas;
 mod sandbox;
 mod support;
+mod templates;
 mod tls;
 mod validation;
 mod webhook;
