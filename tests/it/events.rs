@@ -176,6 +176,68 @@ async fn filters_select_kinds_and_contacts(backend: Backend) {
     );
 }
 
+async fn a_slow_live_subscriber_is_cut_off_with_its_cursor_and_resumes(backend: Backend) {
+    let gateway = TestGateway::builder().backend(backend).subscriber_buffer(8).spawn().await;
+    let mut client = gateway.events().await;
+    let newest = || subscribe(Start::Position(pb::StartPosition::Newest.into()));
+    let mut slow = client.subscribe_events(newest()).await.unwrap().into_inner();
+    let mut fast = client.subscribe_events(newest()).await.unwrap().into_inner();
+
+    // Live events pile up while `slow` reads nothing; transport buffers take
+    // some, the gateway's buffer of 8 the rest, then it is cut off.
+    // Bursts smaller than the buffer, which `fast` drains before the next.
+    const TOTAL: usize = 5_000;
+    for batch in (0..TOTAL).collect::<Vec<_>>().chunks(4) {
+        let events = batch.iter().map(|i| bulk_event(*i)).collect();
+        gateway.bus.publish(events).await.unwrap();
+        // `fast` keeps up and is never cut off.
+        for i in batch {
+            assert_eq!(bulk_index(&next(&mut fast).await), *i);
+        }
+    }
+
+    let mut received = Vec::new();
+    let status = loop {
+        match tokio::time::timeout(WAIT, slow.next()).await.expect("the slow stream neither ended nor failed") {
+            Some(Ok(response)) => received.push(response.event.unwrap()),
+            Some(Err(status)) => break status,
+            None => panic!("the slow stream ended without an error after {} events", received.len()),
+        }
+    };
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let info = error_info(&status);
+    assert_eq!(info.reason, "SUBSCRIBER_LAGGED");
+    let last = received.last().expect("some events reached the slow subscriber");
+    assert_eq!(info.metadata["last_cursor"], last.cursor);
+    assert!(received.len() < TOTAL, "it was cut off before the end");
+    for (i, event) in received.iter().enumerate() {
+        assert_eq!(bulk_index(event), i, "in order, no gap before the cut");
+    }
+
+    // Resuming after its last cursor gives the rest, exactly once.
+    let mut resumed =
+        client.subscribe_events(subscribe(Start::AfterCursor(last.cursor.clone()))).await.unwrap().into_inner();
+    for i in received.len()..TOTAL {
+        assert_eq!(bulk_index(&next(&mut resumed).await), i);
+    }
+}
+
+/// An inbound text event as the parser would make it, for publishing straight to the bus.
+fn bulk_event(i: usize) -> pb::Event {
+    pb::Event {
+        id: format!("wamid.bulk-{i}"),
+        phone_number_id: crate::support::PHONE.into(),
+        kind: Some(Kind::Message(pb::InboundMessage {
+            message_id: format!("wamid.bulk-{i}"),
+            from: CONTACT.into(),
+            r#type: "text".into(),
+            content: Some(Content::Text(pb::InboundText { body: format!("{i:0>4000}") })),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
 async fn an_unknown_cursor_is_invalid(backend: Backend) {
     let gateway = TestGateway::on(backend).await;
     let status =
@@ -226,5 +288,6 @@ crate::on_both_backends!(
     a_consumer_group_shares_events_and_redelivers_the_unacknowledged,
     filters_select_kinds_and_contacts,
     an_unknown_cursor_is_invalid,
+    a_slow_live_subscriber_is_cut_off_with_its_cursor_and_resumes,
     the_window_opens_with_an_inbound_message_and_guards_free_form_sends,
 );

@@ -67,6 +67,7 @@ pub struct Builder {
     enforce_window: bool,
     redis: Option<RedisSettings>,
     redis_server: Option<redis::RedisServer>,
+    subscriber_buffer: usize,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -129,6 +130,7 @@ impl TestGateway {
             enforce_window: false,
             redis: None,
             redis_server: None,
+            subscriber_buffer: BusSettings::default().subscriber_buffer,
         }
     }
 
@@ -254,6 +256,12 @@ impl Builder {
         self
     }
 
+    /// How many live events may wait for a slow subscriber.
+    pub fn subscriber_buffer(mut self, events: usize) -> Self {
+        self.subscriber_buffer = events;
+        self
+    }
+
     /// Runs the bus and windows on `backend`; Redis starts a server owned by the gateway.
     pub fn backend(mut self, backend: Backend) -> Self {
         if backend == Backend::Redis {
@@ -318,7 +326,11 @@ impl Builder {
                 key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
             ],
             redis: self.redis,
-            bus: BusSettings { ack_timeout: Duration::from_secs(3), ..BusSettings::default() },
+            bus: BusSettings {
+                ack_timeout: Duration::from_secs(3),
+                subscriber_buffer: self.subscriber_buffer,
+                ..BusSettings::default()
+            },
             enforce_window: self.enforce_window,
         };
         let gateway = Gateway::bind(config).await.unwrap();
