@@ -321,9 +321,12 @@ impl Runner {
         let token = self.token.clone();
         let errors = self.errors.clone();
         self.tracker.spawn(async move {
-            if let Err(e) = task.await {
-                tracing::error!(task = name, error = %e, "stopped with an error; shutting down");
-                errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+            match task.await {
+                Ok(()) => tracing::debug!(task = name, "stopped"),
+                Err(e) => {
+                    tracing::error!(task = name, error = %e, "stopped with an error; shutting down");
+                    errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                }
             }
             // One task ending means the process is going down.
             token.cancel();

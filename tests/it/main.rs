@@ -13,6 +13,7 @@ mod media;
 mod messaging;
 mod replicas;
 mod sandbox;
+mod serve;
 mod support;
 mod templates;
 mod tls;
