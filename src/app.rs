@@ -16,7 +16,11 @@ use crate::{
     config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
-    policy::window::{RedisWindows, Windows},
+    policy::{
+        self,
+        idempotency::{DEFAULT_RETENTION, Idempotency},
+        window::{RedisWindows, Windows},
+    },
     webhook::listener::{Listener, WebhookState},
 };
 
@@ -75,16 +79,17 @@ impl Gateway {
             .map_err(|source| AppError::Bind { addr: config.webhook_addr, source })?;
         // Background tasks of the stores (Redis pub/sub) stop with the gateway.
         let background = CancellationToken::new();
-        let (bus, windows) = match &config.redis {
-            None => (Bus::memory(config.bus.clone()), Windows::memory()),
+        let (bus, windows, idempotency) = match &config.redis {
+            None => (Bus::memory(config.bus.clone()), Windows::memory(), Idempotency::memory(DEFAULT_RETENTION)),
             Some(redis) => {
                 let url = redis.url.expose_secret();
-                let bus = RedisBus::connect(url, &redis.key_prefix, config.bus.clone(), background.clone())
+                let prefix = &redis.key_prefix;
+                let bus = RedisBus::connect(url, prefix, config.bus.clone(), background.clone())
                     .await
                     .map_err(|e| AppError::Redis(e.to_string()))?;
-                let windows =
-                    RedisWindows::connect(url, &redis.key_prefix).await.map_err(|e| AppError::Redis(e.to_string()))?;
-                (Bus::Redis(Arc::new(bus)), Windows::Redis(windows))
+                let state = policy::connect_redis(url).await.map_err(|e| AppError::Redis(e.to_string()))?;
+                let windows = Windows::Redis(RedisWindows::new(state.clone(), prefix));
+                (Bus::Redis(Arc::new(bus)), windows, Idempotency::redis(state, prefix, DEFAULT_RETENTION))
             }
         };
         let windows = Arc::new(windows);
@@ -101,7 +106,7 @@ impl Gateway {
             grpc_addr,
             webhook,
             webhook_state,
-            shared: Shared::new(Accounts::from_config(&config), bus, windows, config.enforce_window),
+            shared: Shared::new(Accounts::from_config(&config), bus, windows, idempotency, config.enforce_window),
             settings: GrpcSettings { api_keys: Arc::from(config.api_keys), tls: config.tls },
             grace: config.shutdown_grace,
             background,

@@ -106,7 +106,7 @@ pub fn graph_code(code: i64, subcode: Option<i64>, http_status: u16) -> Code {
         4 | 80007 | 80008 | 130429 | 131056 | 131048 | 133016 => Code::ResourceExhausted,
         100 | 131008 | 131009 | 132000 | 132005 | 132007 | 132012 | 131021 | 131051 | 131053 => Code::InvalidArgument,
         33 | 132001 => Code::NotFound,
-        131047 | 132015 | 132016 | 133010 | 131042 | 131030 | 131045 | 131037 => Code::FailedPrecondition,
+        3 | 131047 | 132015 | 132016 | 133010 | 131042 | 131030 | 131045 | 131037 => Code::FailedPrecondition,
         2 | 131016 | 133004 | 131057 => Code::Unavailable,
         1 | 131000 => Code::Internal,
         _ if http_status >= 500 => Code::Unavailable,
@@ -188,6 +188,9 @@ fn graph_status(err: graph::Error) -> Status {
             Status::deadline_exceeded("the Cloud API did not answer in time; the message may or may not have been sent")
         }
         graph::Error::Transport(m) => Status::unavailable(format!("the Cloud API is unreachable: {m}")),
+        graph::Error::Interrupted(m) => Status::unavailable(format!(
+            "the connection to the Cloud API failed mid-call ({m}); the call may or may not have taken effect"
+        )),
         graph::Error::Decode(m) => {
             tracing::error!(error = %m, "undecodable graph answer");
             Status::internal("the Cloud API answered with a body the gateway could not read")

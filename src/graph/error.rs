@@ -20,9 +20,12 @@ pub enum Error {
     /// The call did not finish in time. It may still have been processed.
     #[error("graph call timed out")]
     Timeout,
-    /// The connection failed before an answer.
+    /// The connection could not be made: Meta never saw the call.
     #[error("graph unreachable: {0}")]
     Transport(String),
+    /// The connection failed after the call may have reached Meta.
+    #[error("graph connection interrupted: {0}")]
+    Interrupted(String),
     /// A success answer whose body we could not read.
     #[error("graph answer could not be decoded: {0}")]
     Decode(String),

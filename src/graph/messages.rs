@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Client, Error};
+use super::{Client, Error, Success};
 
 /// What Meta answers to an accepted send.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,11 +40,6 @@ pub struct SentMessage {
     pub message_status: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Success {
-    success: bool,
-}
-
 impl Client {
     /// Sends a message body built by `grpc::convert`.
     pub async fn send_message(&self, phone_number_id: &str, body: &Value) -> Result<SendResult, Error> {
@@ -58,6 +53,6 @@ impl Client {
     /// Marks a received message read (the body may ask for the typing indicator).
     pub async fn mark_read(&self, phone_number_id: &str, body: &Value) -> Result<(), Error> {
         let answer: Success = self.post_json(&format!("{phone_number_id}/messages"), body).await?;
-        if answer.success { Ok(()) } else { Err(Error::Decode("mark-read answered success: false".into())) }
+        answer.check("mark-read")
     }
 }

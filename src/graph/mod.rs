@@ -101,15 +101,28 @@ impl Success {
 async fn decode<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Result<T, Error> {
     let response = sent.map_err(transport)?;
     let status = response.status();
-    let body = response.bytes().await.map_err(transport)?;
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        // Meta answered success and the body was lost: the call took effect.
+        Err(e) if status.is_success() => return Err(Error::Interrupted(without_url(&e))),
+        Err(e) => return Err(transport(e)),
+    };
     if !status.is_success() {
         return Err(Error::from_response(status.as_u16(), &body));
     }
     serde_json::from_slice(&body).map_err(|e| Error::Decode(e.to_string()))
 }
 
+/// Classifies a failed call: only a failure to connect (or to build the
+/// request) proves that Meta never saw it.
 fn transport(e: reqwest::Error) -> Error {
-    if e.is_timeout() { Error::Timeout } else { Error::Transport(without_url(&e)) }
+    if e.is_timeout() {
+        Error::Timeout
+    } else if e.is_connect() || e.is_builder() {
+        Error::Transport(without_url(&e))
+    } else {
+        Error::Interrupted(without_url(&e))
+    }
 }
 
 /// The error's text without its URL: query strings may carry tokens.

@@ -10,7 +10,10 @@ use crate::{
     error::Error,
     graph,
     pb::{self, messaging_service_server::MessagingService},
-    policy::{idempotency::Claim, window},
+    policy::{
+        idempotency::{Claim, Idempotency},
+        window,
+    },
 };
 
 /// The MessagingService implementation.
@@ -28,39 +31,39 @@ impl Messaging {
         let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
         let body = convert::send_message_body(&req)?;
-        self.check_window(phone_number_id, &req).await?;
 
-        let guard = if req.idempotency_key.is_empty() {
+        // Claim first: a retry of a send that went out replays its result
+        // even if the window or the template has changed since.
+        let mut guard = if req.idempotency_key.is_empty() {
             None
         } else {
+            Idempotency::check_key(&req.idempotency_key)?;
             let key = format!("{}\u{1f}{phone_number_id}\u{1f}{}", principal.key_name, req.idempotency_key);
             // serde_json orders object keys, so equal requests give equal bytes.
             let fingerprint = Sha256::digest(body.to_string().as_bytes()).into();
-            match self.shared.idempotency.claim(key, fingerprint)? {
+            match self.shared.idempotency.claim(key, fingerprint).await? {
                 Claim::Replay(response) => return Ok(response),
                 Claim::Fresh(guard) => Some(guard),
             }
         };
-        // After the claim, so that a retry of a send that went out replays it
-        // even if its template has changed since.
-        if let Err(e) = self.check_template(account, &req).await {
-            if let Some(guard) = guard {
-                guard.release();
-            }
-            return Err(e);
-        }
+        // A refusal here releases the key (dropping an unsent guard does).
+        self.check_window(phone_number_id, &req).await?;
+        self.check_template(account, &req).await?;
 
+        if let Some(guard) = guard.as_mut() {
+            guard.sending();
+        }
         match account.graph.send_message(phone_number_id, &body).await {
             Ok(result) => {
                 let response = send_response(phone_number_id, &req.to, result);
                 if let Some(guard) = guard {
-                    guard.succeed(response.clone());
+                    guard.succeed(response.clone()).await;
                 }
                 Ok(response)
             }
             Err(e) => {
                 if let Some(guard) = guard {
-                    if outcome_unknown(&e) { guard.unknown() } else { guard.release() }
+                    if outcome_unknown(&e) { guard.unknown().await } else { guard.release().await }
                 }
                 Err(e.into())
             }
@@ -119,7 +122,7 @@ fn contact_key(to: &str) -> String {
 /// Whether Meta may have accepted a send that failed on our side.
 fn outcome_unknown(e: &graph::Error) -> bool {
     match e {
-        graph::Error::Timeout | graph::Error::Decode(_) => true,
+        graph::Error::Timeout | graph::Error::Interrupted(_) | graph::Error::Decode(_) => true,
         graph::Error::Http { status, .. } => *status >= 500,
         graph::Error::Api(api) => api.http_status >= 500,
         graph::Error::Transport(_) => false,

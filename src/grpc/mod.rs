@@ -25,11 +25,7 @@ use crate::{
         self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
         messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,
     },
-    policy::{
-        idempotency::{self, Idempotency},
-        templates::TemplateCache,
-        window::Windows,
-    },
+    policy::{idempotency::Idempotency, templates::TemplateCache, window::Windows},
 };
 
 pub use events::{EventStream, Events};
@@ -47,7 +43,7 @@ pub struct Shared {
     /// The accounts, by phone number id.
     pub accounts: Accounts,
     /// Idempotency keys of sends.
-    pub idempotency: Arc<Idempotency<pb::SendMessageResponse>>,
+    pub idempotency: Idempotency,
     /// The event bus.
     pub bus: Bus,
     /// The contacts' 24 h windows.
@@ -59,18 +55,17 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state over `accounts`, `bus` and `windows`, with an in-process
-    /// idempotency store and an empty template cache (which stores nothing
-    /// until its invalidator runs: see [`TemplateCache::run_invalidator`]).
-    pub fn new(accounts: Accounts, bus: Bus, windows: Arc<Windows>, enforce_window: bool) -> Self {
-        Self {
-            accounts,
-            idempotency: Arc::new(Idempotency::new(idempotency::DEFAULT_RETENTION)),
-            bus,
-            windows,
-            enforce_window,
-            templates: Arc::new(TemplateCache::default()),
-        }
+    /// Shared state over the stores, with an empty template cache (which
+    /// stores nothing until its invalidator runs: see
+    /// [`TemplateCache::run_invalidator`]).
+    pub fn new(
+        accounts: Accounts,
+        bus: Bus,
+        windows: Arc<Windows>,
+        idempotency: Idempotency,
+        enforce_window: bool,
+    ) -> Self {
+        Self { accounts, idempotency, bus, windows, enforce_window, templates: Arc::new(TemplateCache::default()) }
     }
 }
 

@@ -2,153 +2,351 @@
 //!
 //! The first request with a key claims it; a retry with the same key and the
 //! same request gets the first result back instead of a second message. A
-//! key whose first attempt failed definitely (Meta refused it) is released, so
-//! the retry really runs. A key whose first attempt ended without a known
-//! outcome (a timeout, a 5xx, a client that went away mid-call) stays blocked:
-//! the message may have been sent, and only the client can decide.
-//! Keys are scoped by the caller and expire after a retention period.
+//! key whose request was refused before or by Meta is released, so a retry
+//! really runs. A key whose Graph call ended without a known outcome (a
+//! timeout, a 5xx, a connection cut mid-call, a client that went away while
+//! the call ran) stays blocked: the message may have been sent, and only the
+//! client can decide. Keys are scoped by the caller, expire after a
+//! retention period, and are shared by every replica when Redis is used.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
-use crate::error::{Error, FieldViolation};
+use base64::Engine as _;
+use prost::Message as _;
+use redis::aio::ConnectionManager;
+
+use super::window::StoreError;
+use crate::{
+    error::{Error, FieldViolation},
+    pb,
+};
 
 /// How long a key is remembered.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-const SWEEP_EVERY: u32 = 1024;
+/// The longest accepted idempotency key, in characters.
+pub const MAX_KEY_LEN: usize = 256;
 
-/// An in-process idempotency store.
-pub struct Idempotency<T> {
-    inner: Arc<Mutex<Inner<T>>>,
+/// The most keys kept in memory; the oldest settled ones go first.
+const MAX_MEMORY_KEYS: usize = 200_000;
+
+/// What is remembered of a send.
+type Outcome = pb::SendMessageResponse;
+
+/// The idempotency store: in this process, or shared through Redis.
+#[derive(Clone)]
+pub struct Idempotency {
+    backend: Backend,
     retention: Duration,
 }
 
-struct Inner<T> {
-    slots: HashMap<String, Slot<T>>,
-    claims_since_sweep: u32,
+#[derive(Clone)]
+enum Backend {
+    Memory(Arc<Mutex<Memory>>),
+    Redis { conn: ConnectionManager, prefix: String },
 }
 
-enum Slot<T> {
+/// The state of a key.
+#[derive(Debug, Clone, PartialEq)]
+enum Slot {
     InFlight { fingerprint: [u8; 32] },
-    Done { fingerprint: [u8; 32], result: T, at: Instant },
-    Unknown { fingerprint: [u8; 32], at: Instant },
+    Done { fingerprint: [u8; 32], result: Outcome },
+    Unknown { fingerprint: [u8; 32] },
+}
+
+struct Memory {
+    slots: HashMap<String, (Slot, Instant)>,
+    order: VecDeque<(Instant, String)>,
 }
 
 /// The outcome of a claim.
-pub enum Claim<T> {
+pub enum Claim {
     /// The key is new: send, then settle the guard.
-    Fresh(Guard<T>),
+    Fresh(Guard),
     /// The key was already used by the same request: its result.
-    Replay(T),
+    Replay(Outcome),
 }
 
-/// A claimed key. Dropping it unsettled marks the outcome unknown.
-pub struct Guard<T> {
-    inner: Arc<Mutex<Inner<T>>>,
+/// A claimed key. Dropped unsettled, it is released, or marked unknown once
+/// [`Guard::sending`] was called.
+pub struct Guard {
+    store: Idempotency,
     key: String,
     fingerprint: [u8; 32],
-    settled: bool,
+    state: GuardState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GuardState {
+    Claimed,
+    Sending,
+    Settled,
 }
 
 // === impl Idempotency ===
 
-impl<T: Clone> Idempotency<T> {
-    /// A store that remembers keys for `retention`.
-    pub fn new(retention: Duration) -> Self {
-        Self { inner: Arc::new(Mutex::new(Inner { slots: HashMap::new(), claims_since_sweep: 0 })), retention }
+impl Idempotency {
+    /// A store in this process.
+    pub fn memory(retention: Duration) -> Self {
+        let memory = Memory { slots: HashMap::new(), order: VecDeque::new() };
+        Self { backend: Backend::Memory(Arc::new(Mutex::new(memory))), retention }
+    }
+
+    /// A store shared through Redis; keys start with `prefix`.
+    pub fn redis(conn: ConnectionManager, prefix: &str, retention: Duration) -> Self {
+        Self { backend: Backend::Redis { conn, prefix: format!("{prefix}idempotency:") }, retention }
+    }
+
+    /// Checks a client's key.
+    pub fn check_key(key: &str) -> Result<(), Error> {
+        if key.chars().count() > MAX_KEY_LEN || key.chars().any(char::is_control) {
+            return Err(Error::Invalid(vec![FieldViolation::new(
+                "idempotency_key",
+                format!("must be at most {MAX_KEY_LEN} printable characters"),
+            )]));
+        }
+        Ok(())
     }
 
     /// Claims `key` for a request with `fingerprint` (a hash of its content).
-    pub fn claim(&self, key: String, fingerprint: [u8; 32]) -> Result<Claim<T>, Error> {
-        let mut inner = lock(&self.inner);
-        inner.sweep(self.retention);
+    pub async fn claim(&self, key: String, fingerprint: [u8; 32]) -> Result<Claim, Error> {
+        let existing = match &self.backend {
+            Backend::Memory(memory) => lock(memory).claim(&key, fingerprint, self.retention),
+            Backend::Redis { conn, prefix } => {
+                redis_claim(conn.clone(), &format!("{prefix}{key}"), fingerprint, self.retention)
+                    .await
+                    .map_err(|e| Error::Unavailable(e.to_string()))?
+            }
+        };
         let reused = || {
             Error::Invalid(vec![FieldViolation::new(
                 "idempotency_key",
                 "was already used with a different request; use a new key for a new message",
             )])
         };
-        match inner.slots.get(&key) {
-            Some(Slot::Done { fingerprint: f, result, .. }) if *f == fingerprint => {
-                return Ok(Claim::Replay(result.clone()));
-            }
-            Some(Slot::InFlight { fingerprint: f }) if *f == fingerprint => {
-                return Err(Error::Aborted(
-                    "a request with this idempotency key is still in flight; retry after it finishes".into(),
-                ));
-            }
-            Some(Slot::Unknown { fingerprint: f, .. }) if *f == fingerprint => {
-                return Err(Error::Precondition {
-                    reason: "IDEMPOTENCY_OUTCOME_UNKNOWN",
-                    message: "the first request with this idempotency key ended without a known outcome and may \
-                              have been sent; check its status events, or send again with a new key"
-                        .into(),
-                });
-            }
-            Some(_) => return Err(reused()),
-            None => {}
+        match existing {
+            None => Ok(Claim::Fresh(Guard { store: self.clone(), key, fingerprint, state: GuardState::Claimed })),
+            Some(Slot::Done { fingerprint: f, result }) if f == fingerprint => Ok(Claim::Replay(result)),
+            Some(Slot::InFlight { fingerprint: f }) if f == fingerprint => Err(Error::Aborted(
+                "a request with this idempotency key is still in flight; retry after it finishes".into(),
+            )),
+            Some(Slot::Unknown { fingerprint: f }) if f == fingerprint => Err(Error::Precondition {
+                reason: "IDEMPOTENCY_OUTCOME_UNKNOWN",
+                message: "the first request with this idempotency key ended without a known outcome and may \
+                          have been sent; check its status events, or send again with a new key"
+                    .into(),
+            }),
+            Some(_) => Err(reused()),
         }
-        inner.slots.insert(key.clone(), Slot::InFlight { fingerprint });
-        Ok(Claim::Fresh(Guard { inner: self.inner.clone(), key, fingerprint, settled: false }))
+    }
+
+    async fn settle(&self, key: &str, slot: Option<Slot>) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Memory(memory) => {
+                lock(memory).settle(key, slot);
+                Ok(())
+            }
+            Backend::Redis { conn, prefix } => {
+                redis_settle(conn.clone(), &format!("{prefix}{key}"), slot, self.retention).await
+            }
+        }
     }
 }
 
-impl<T> Inner<T> {
-    fn sweep(&mut self, retention: Duration) {
-        self.claims_since_sweep += 1;
-        if self.claims_since_sweep < SWEEP_EVERY {
-            return;
+fn lock(memory: &Mutex<Memory>) -> MutexGuard<'_, Memory> {
+    // Every critical section is a few inserts and removes that cannot panic.
+    memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+// === impl Memory ===
+
+impl Memory {
+    /// The slot already held by `key`, or `None` after claiming it.
+    fn claim(&mut self, key: &str, fingerprint: [u8; 32], retention: Duration) -> Option<Slot> {
+        let now = Instant::now();
+        self.evict(now, retention);
+        if let Some((slot, _)) = self.slots.get(key) {
+            return Some(slot.clone());
         }
-        self.claims_since_sweep = 0;
-        self.slots.retain(|_, slot| match slot {
-            Slot::InFlight { .. } => true,
-            Slot::Done { at, .. } | Slot::Unknown { at, .. } => at.elapsed() < retention,
-        });
+        self.slots.insert(key.to_owned(), (Slot::InFlight { fingerprint }, now));
+        self.order.push_back((now, key.to_owned()));
+        None
+    }
+
+    fn settle(&mut self, key: &str, slot: Option<Slot>) {
+        let now = Instant::now();
+        match slot {
+            Some(slot) => {
+                self.slots.insert(key.to_owned(), (slot, now));
+                self.order.push_back((now, key.to_owned()));
+            }
+            None => {
+                self.slots.remove(key);
+            }
+        }
+    }
+
+    /// Drops expired keys, then the oldest settled ones past the size cap.
+    fn evict(&mut self, now: Instant, retention: Duration) {
+        while let Some((at, key)) = self.order.front() {
+            let expired = now.duration_since(*at) >= retention;
+            if !expired && self.slots.len() <= MAX_MEMORY_KEYS {
+                break;
+            }
+            let (at, key) = (*at, key.clone());
+            self.order.pop_front();
+            // Only the latest write of a key, and never a send in flight.
+            if let Some((slot, written)) = self.slots.get(&key)
+                && *written == at
+                && !matches!(slot, Slot::InFlight { .. })
+            {
+                self.slots.remove(&key);
+            }
+        }
     }
 }
 
-fn lock<T>(inner: &Mutex<Inner<T>>) -> MutexGuard<'_, Inner<T>> {
-    // A panic while holding the lock cannot leave the map half-updated: every
-    // critical section is a single insert or remove.
-    inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+// === Redis ===
+
+// Values: `i:<fingerprint>` in flight, `u:<fingerprint>` unknown,
+// `d:<fingerprint>:<base64 of the encoded response>` done.
+
+fn encode(slot: &Slot) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    match slot {
+        Slot::InFlight { fingerprint } => format!("i:{}", hex::encode(fingerprint)),
+        Slot::Unknown { fingerprint } => format!("u:{}", hex::encode(fingerprint)),
+        Slot::Done { fingerprint, result } => {
+            format!("d:{}:{}", hex::encode(fingerprint), b64.encode(result.encode_to_vec()))
+        }
+    }
+}
+
+fn decode(value: &str) -> Option<Slot> {
+    let (kind, rest) = value.split_once(':')?;
+    let (fingerprint, payload) = rest.split_once(':').unwrap_or((rest, ""));
+    let fingerprint: [u8; 32] = hex::decode(fingerprint).ok()?.try_into().ok()?;
+    match kind {
+        "i" => Some(Slot::InFlight { fingerprint }),
+        "u" => Some(Slot::Unknown { fingerprint }),
+        "d" => {
+            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(payload).ok()?;
+            Some(Slot::Done { fingerprint, result: Outcome::decode(bytes.as_slice()).ok()? })
+        }
+        _ => None,
+    }
+}
+
+async fn redis_claim(
+    mut conn: ConnectionManager,
+    key: &str,
+    fingerprint: [u8; 32],
+    retention: Duration,
+) -> Result<Option<Slot>, StoreError> {
+    let store_error = |e: redis::RedisError| StoreError(e.to_string());
+    let in_flight = encode(&Slot::InFlight { fingerprint });
+    // A key released between SET NX and GET is claimed on the next round.
+    for _ in 0..3 {
+        let claimed: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(&in_flight)
+            .arg("NX")
+            .arg("PX")
+            .arg(retention.as_millis() as u64)
+            .query_async(&mut conn)
+            .await
+            .map_err(store_error)?;
+        if claimed.is_some() {
+            return Ok(None);
+        }
+        let existing: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await.map_err(store_error)?;
+        if let Some(value) = existing {
+            return decode(&value).map(Some).ok_or_else(|| StoreError(format!("unreadable idempotency record {key}")));
+        }
+    }
+    Err(StoreError(format!("idempotency key {key} keeps changing")))
+}
+
+async fn redis_settle(
+    mut conn: ConnectionManager,
+    key: &str,
+    slot: Option<Slot>,
+    retention: Duration,
+) -> Result<(), StoreError> {
+    let cmd = match &slot {
+        Some(slot) => {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key).arg(encode(slot)).arg("PX").arg(retention.as_millis() as u64);
+            cmd
+        }
+        None => {
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(key);
+            cmd
+        }
+    };
+    cmd.query_async::<()>(&mut conn).await.map_err(|e| StoreError(e.to_string()))
 }
 
 // === impl Guard ===
 
-impl<T> Guard<T> {
-    /// The send succeeded: later claims replay `result`.
-    pub fn succeed(mut self, result: T) {
-        self.settle(Some(Slot::Done { fingerprint: self.fingerprint, result, at: Instant::now() }));
+impl Guard {
+    /// The Graph call starts: from now on an unsettled guard means "unknown".
+    pub fn sending(&mut self) {
+        self.state = GuardState::Sending;
     }
 
-    /// The send was refused for sure: the key is free again.
-    pub fn release(mut self) {
-        self.settle(None);
+    /// The send succeeded: later claims replay `result`.
+    pub async fn succeed(mut self, result: Outcome) {
+        let slot = Slot::Done { fingerprint: self.fingerprint, result };
+        self.settle(Some(slot)).await;
+    }
+
+    /// The send was refused for sure (before or by Meta): the key is free again.
+    pub async fn release(mut self) {
+        self.settle(None).await;
     }
 
     /// The send may or may not have happened.
-    pub fn unknown(mut self) {
-        self.settle(Some(Slot::Unknown { fingerprint: self.fingerprint, at: Instant::now() }));
+    pub async fn unknown(mut self) {
+        let slot = Slot::Unknown { fingerprint: self.fingerprint };
+        self.settle(Some(slot)).await;
     }
 
-    fn settle(&mut self, slot: Option<Slot<T>>) {
-        self.settled = true;
-        let mut inner = lock(&self.inner);
-        match slot {
-            Some(slot) => inner.slots.insert(self.key.clone(), slot),
-            None => inner.slots.remove(&self.key),
-        };
+    async fn settle(&mut self, slot: Option<Slot>) {
+        self.state = GuardState::Settled;
+        if let Err(e) = self.store.settle(&self.key, slot).await {
+            // The record expires with the retention period; until then a
+            // retry is refused as in flight rather than sent twice.
+            tracing::warn!(error = %e, "could not settle an idempotency key");
+        }
     }
 }
 
-impl<T> Drop for Guard<T> {
+impl Drop for Guard {
     fn drop(&mut self) {
-        if !self.settled {
-            self.settle(Some(Slot::Unknown { fingerprint: self.fingerprint, at: Instant::now() }));
+        let slot = match self.state {
+            GuardState::Settled => return,
+            GuardState::Claimed => None,
+            GuardState::Sending => Some(Slot::Unknown { fingerprint: self.fingerprint }),
+        };
+        let (store, key) = (self.store.clone(), std::mem::take(&mut self.key));
+        match &store.backend {
+            Backend::Memory(memory) => lock(memory).settle(&key, slot),
+            // Drop cannot wait: settle in the background, best effort.
+            Backend::Redis { .. } => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Err(e) = store.settle(&key, slot).await {
+                            tracing::warn!(error = %e, "could not settle an abandoned idempotency key");
+                        }
+                    });
+                }
+            }
         }
     }
 }
@@ -157,52 +355,80 @@ impl<T> Drop for Guard<T> {
 mod tests {
     use super::*;
 
-    fn store() -> Idempotency<u32> {
-        Idempotency::new(DEFAULT_RETENTION)
+    fn store() -> Idempotency {
+        Idempotency::memory(DEFAULT_RETENTION)
     }
 
-    fn fresh(claim: Result<Claim<u32>, Error>) -> Guard<u32> {
-        match claim {
+    fn outcome(id: &str) -> Outcome {
+        Outcome { message_id: id.into(), ..Default::default() }
+    }
+
+    async fn fresh(store: &Idempotency, key: &str, fingerprint: u8) -> Guard {
+        match store.claim(key.into(), [fingerprint; 32]).await {
             Ok(Claim::Fresh(guard)) => guard,
-            _ => panic!("expected a fresh claim"),
+            Ok(Claim::Replay(_)) => panic!("replayed"),
+            Err(e) => panic!("{e}"),
         }
     }
 
-    #[test]
-    fn a_retry_replays_the_first_result() {
+    #[tokio::test]
+    async fn a_retry_replays_the_first_result() {
         let store = store();
-        fresh(store.claim("k".into(), [1; 32])).succeed(7);
-        assert!(matches!(store.claim("k".into(), [1; 32]), Ok(Claim::Replay(7))));
+        fresh(&store, "k", 1).await.succeed(outcome("wamid.1")).await;
+        assert!(matches!(store.claim("k".into(), [1; 32]).await, Ok(Claim::Replay(o)) if o.message_id == "wamid.1"));
     }
 
-    #[test]
-    fn reuse_with_another_request_is_invalid() {
+    #[tokio::test]
+    async fn reuse_with_another_request_is_invalid() {
         let store = store();
-        fresh(store.claim("k".into(), [1; 32])).succeed(7);
-        assert!(matches!(store.claim("k".into(), [2; 32]), Err(Error::Invalid(_))));
+        fresh(&store, "k", 1).await.succeed(outcome("wamid.1")).await;
+        assert!(matches!(store.claim("k".into(), [2; 32]).await, Err(Error::Invalid(_))));
     }
 
-    #[test]
-    fn a_concurrent_retry_is_aborted() {
+    #[tokio::test]
+    async fn a_concurrent_retry_is_aborted() {
         let store = store();
-        let _guard = fresh(store.claim("k".into(), [1; 32]));
-        assert!(matches!(store.claim("k".into(), [1; 32]), Err(Error::Aborted(_))));
+        let _guard = fresh(&store, "k", 1).await;
+        assert!(matches!(store.claim("k".into(), [1; 32]).await, Err(Error::Aborted(_))));
     }
 
-    #[test]
-    fn a_definite_failure_frees_the_key() {
+    #[tokio::test]
+    async fn a_refusal_frees_the_key_even_when_dropped_before_sending() {
         let store = store();
-        fresh(store.claim("k".into(), [1; 32])).release();
-        fresh(store.claim("k".into(), [1; 32])).succeed(1);
+        fresh(&store, "a", 1).await.release().await;
+        drop(fresh(&store, "b", 1).await);
+        fresh(&store, "a", 1).await.succeed(outcome("wamid.a")).await;
+        fresh(&store, "b", 1).await.succeed(outcome("wamid.b")).await;
     }
 
-    #[test]
-    fn an_unknown_or_abandoned_outcome_blocks_the_key() {
+    #[tokio::test]
+    async fn an_unknown_or_abandoned_send_blocks_the_key() {
         let store = store();
-        fresh(store.claim("a".into(), [1; 32])).unknown();
-        drop(fresh(store.claim("b".into(), [1; 32])));
+        fresh(&store, "a", 1).await.unknown().await;
+        let mut sending = fresh(&store, "b", 1).await;
+        sending.sending();
+        drop(sending);
         for key in ["a", "b"] {
-            assert!(matches!(store.claim(key.into(), [1; 32]), Err(Error::Precondition { .. })));
+            assert!(matches!(store.claim(key.into(), [1; 32]).await, Err(Error::Precondition { .. })), "{key}");
         }
+    }
+
+    #[test]
+    fn records_round_trip_through_their_redis_encoding() {
+        for slot in [
+            Slot::InFlight { fingerprint: [7; 32] },
+            Slot::Unknown { fingerprint: [8; 32] },
+            Slot::Done { fingerprint: [9; 32], result: outcome("wamid.HBg=") },
+        ] {
+            assert_eq!(decode(&encode(&slot)), Some(slot));
+        }
+        assert_eq!(decode("x:zz"), None);
+    }
+
+    #[test]
+    fn keys_are_bounded() {
+        assert!(Idempotency::check_key(&"k".repeat(MAX_KEY_LEN)).is_ok());
+        assert!(Idempotency::check_key(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
+        assert!(Idempotency::check_key("a\nb").is_err());
     }
 }

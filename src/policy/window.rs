@@ -108,16 +108,9 @@ return #KEYS
 ";
 
 impl RedisWindows {
-    /// Connects to `url`; keys start with `prefix`.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError(e.to_string()))?;
-        // Fail fast while Redis is down: the webhook answers 503 and Meta redelivers.
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2);
-        let conn = client.get_connection_manager_with_config(config).await.map_err(|e| StoreError(e.to_string()))?;
-        Ok(Self { conn, prefix: prefix.to_owned(), record: Script::new(RECORD_SCRIPT) })
+    /// Windows on `conn`; keys start with `prefix`.
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self { conn, prefix: prefix.to_owned(), record: Script::new(RECORD_SCRIPT) }
     }
 
     fn key(&self, phone_number_id: &str, contact: &str) -> String {

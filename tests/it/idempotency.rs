@@ -71,3 +71,36 @@ async fn a_send_with_an_unknown_outcome_blocks_its_key() {
     assert_eq!(crate::support::error_info(&status).reason, "IDEMPOTENCY_OUTCOME_UNKNOWN");
     assert!(gateway.sent_bodies().is_empty());
 }
+
+#[tokio::test]
+async fn a_send_refused_before_meta_frees_its_key() {
+    let gateway = TestGateway::builder().enforce_window(true).spawn().await;
+    let mut client = gateway.messaging().await;
+    // The window is closed: refused before Meta, the key stays usable.
+    let status = client.send_message(text("hi", "k")).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    gateway.inbound_text(CONTACT, "hello").await;
+    // The webhook may take a moment to be stored; retry until the window opens.
+    let mut sent = None;
+    for _ in 0..100 {
+        match client.send_message(text("hi", "k")).await {
+            Ok(response) => {
+                sent = Some(response.into_inner());
+                break;
+            }
+            Err(status) => assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sent.is_some(), "the key was not freed by the refusal");
+    assert_eq!(gateway.sent_bodies().len(), 1);
+}
+
+#[tokio::test]
+async fn overlong_keys_are_invalid() {
+    let gateway = TestGateway::spawn().await;
+    let status = gateway.messaging().await.send_message(text("hi", &"k".repeat(257))).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("idempotency_key"));
+    assert!(gateway.sent_bodies().is_empty());
+}

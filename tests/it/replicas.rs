@@ -79,6 +79,20 @@ async fn a_webhook_received_by_one_replica_reaches_a_subscriber_of_the_other() {
 }
 
 #[tokio::test]
+async fn an_idempotent_retry_through_another_replica_replays_the_first_send() {
+    let redis = RedisServer::start();
+    let prefix = prefix();
+    let a = TestGateway::builder().redis(&redis.url(), &prefix).spawn().await;
+    let b = TestGateway::builder().redis(&redis.url(), &prefix).spawn().await;
+    let mut request = text("Your order ships tomorrow.");
+    request.idempotency_key = "order-42-shipped".into();
+    let first = a.messaging().await.send_message(request.clone()).await.unwrap().into_inner();
+    let retry = b.messaging().await.send_message(request).await.unwrap().into_inner();
+    assert_eq!(first, retry, "the retry replays the first result");
+    assert_eq!(a.sent_bodies().len() + b.sent_bodies().len(), 1, "Meta saw one send");
+}
+
+#[tokio::test]
 async fn a_redis_outage_answers_503_and_loses_nothing_acknowledged() {
     let mut redis = RedisServer::start_persistent();
     let gateway = TestGateway::builder().redis(&redis.url(), &prefix()).spawn().await;
