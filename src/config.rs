@@ -363,13 +363,18 @@ impl Config {
             // `WAGATE_*` variables belong to the command-line flags.
             let Some(key) = name.strip_prefix(ENV_PREFIX).filter(|k| k.contains("__")) else { continue };
             let key = key.to_ascii_lowercase().replace("__", ".");
-            // Parsed as figment's Env provider parses values: "5000" is a number.
-            let value: Value = value.parse().unwrap_or_else(|never| match never {});
+            // Parsed as figment's Env provider parses values ("5000" is a
+            // number), except secrets and URLs, which stay strings.
+            let value: Value = if is_secret_key(&key) {
+                Value::from(value)
+            } else {
+                value.parse().unwrap_or_else(|never| match never {})
+            };
             figment = figment.merge((key, value));
         }
         figment
             .extract()
-            .map_err(|e| ConfigError::Load(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))
+            .map_err(|e| ConfigError::Load(e.into_iter().map(describe_load_error).collect::<Vec<_>>().join("; ")))
     }
 
     /// Checks every value and reads every secret, reporting all problems at once.
@@ -493,6 +498,7 @@ impl Config {
             problem("api_keys".into(), "at least one [[api_keys]] entry is required".into());
         }
         let mut seen_hashes = HashSet::new();
+        let mut seen_names = HashSet::new();
         for (i, k) in self.api_keys.iter().enumerate() {
             let key = |name: &str| format!("api_keys[{i}].{name}");
             let hash = hex::decode(&k.sha256).ok().and_then(|h| <[u8; 32]>::try_from(h).ok());
@@ -503,6 +509,12 @@ impl Config {
                 ),
                 Some(h) if !seen_hashes.insert(h) => problem(key("sha256"), "the same key is configured twice".into()),
                 Some(_) => {}
+            }
+            // The name scopes idempotency keys and consumer groups.
+            if k.name.is_empty() || k.name.contains('/') || k.name.chars().any(char::is_control) {
+                problem(key("name"), "must be non-empty, without '/' or control characters".into());
+            } else if !seen_names.insert(k.name.as_str()) {
+                problem(key("name"), format!("{:?} names another key too; names must be unique", k.name));
             }
             if k.scopes.is_empty() {
                 problem(key("scopes"), "list at least one of messages, media, templates, events".into());
@@ -581,6 +593,33 @@ impl<'a> Secret<'a> {
     fn is_set(&self) -> bool {
         self.value.is_some() || self.env.is_some() || self.file.is_some()
     }
+}
+
+/// Whether a key holds a secret or a URL (which may carry a password).
+fn is_secret_key(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    ["token", "secret", "url"].iter().any(|word| last == *word || last.ends_with(&format!("_{word}")))
+}
+
+/// A load error that names the key and what was expected, never the value
+/// found (it may be a secret).
+fn describe_load_error(e: figment::Error) -> String {
+    use figment::error::{Actual, Kind};
+    let found = |actual: &Actual| match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) => "an integer",
+        Actual::Float(_) => "a float",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "another kind of value",
+    };
+    let what = match &e.kind {
+        Kind::InvalidType(actual, expected) => format!("invalid type: found {}, expected {expected}", found(actual)),
+        Kind::InvalidValue(actual, expected) => format!("invalid value ({}): expected {expected}", found(actual)),
+        other => other.to_string(),
+    };
+    if e.path.is_empty() { what } else { format!("{}: {what}", e.path.join(".")) }
 }
 
 fn read_secret(
@@ -869,6 +908,32 @@ mod tests {
         assert_eq!(config.server.grpc_addr, "127.0.0.1:9999".parse().unwrap());
         assert_eq!(config.graph.api_version, "v26.0");
         assert_eq!(config.graph.timeout_ms, 1500);
+    }
+
+    #[test]
+    fn secret_overrides_stay_strings_and_load_errors_never_print_values() {
+        let env = [("WAGATE_WEBHOOK__VERIFY_TOKEN".to_owned(), "987654321".to_owned())];
+        let config = Config::from_toml(&valid(), env).unwrap();
+        let token = config.webhook.verify_token.as_ref().map(|t| format!("{t:?}"));
+        assert_eq!(token.as_deref(), Some("[redacted]"));
+        assert!(config.resolve(&|_| Some("t".into())).is_ok());
+
+        let err = Config::from_toml("[graph]\ntimeout_ms = \"s3cret-value\"", []).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("graph.timeout_ms") && !text.contains("s3cret-value"), "{text}");
+    }
+
+    #[test]
+    fn api_key_names_are_unique_and_without_slashes() {
+        let text = valid().replace("name = \"billing\"", "name = \"a/b\"")
+            + &format!(
+                "[[api_keys]]\nname = \"a/b\"\nsha256 = \"{}\"\nscopes = [\"events\"]\nphone_number_ids = [\"*\"]\n",
+                "0".repeat(64)
+            );
+        let err = Config::from_toml(&text, []).unwrap().resolve(&|_| Some("t".into())).unwrap_err();
+        let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"api_keys[0].name".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"api_keys[1].name".to_owned()), "{keys:?}");
     }
 
     #[test]

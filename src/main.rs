@@ -20,9 +20,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::CheckConfig(args) => return check_config(&args.file),
         Command::Serve(args) => {
-            let config =
-                Config::load(&args.config, std::env::vars()).and_then(|c| c.resolve(&|v| std::env::var(v).ok()));
-            let config = match config {
+            let config = match load(&args.config) {
                 Ok(config) => config,
                 Err(e) => {
                     eprintln!("wagate: {}: {e}", args.config.display());
@@ -55,9 +53,13 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Reads, overrides from the environment, checks and resolves a configuration.
+fn load(path: &std::path::Path) -> Result<wagate::config::Resolved, wagate::config::ConfigError> {
+    Config::load(path, std::env::vars())?.resolve(&|var| std::env::var(var).ok())
+}
+
 fn check_config(path: &std::path::Path) -> ExitCode {
-    let checked = Config::load(path, std::env::vars()).and_then(|c| c.resolve(&|v| std::env::var(v).ok()));
-    match checked {
+    match load(path) {
         Ok(_) => {
             println!("{}: ok", path.display());
             ExitCode::SUCCESS

@@ -30,7 +30,7 @@ pub struct WindowState {
 impl WindowState {
     /// When the window closes, in Unix seconds.
     pub fn closes_at(&self) -> i64 {
-        self.last_inbound + WINDOW.as_secs() as i64
+        self.last_inbound.saturating_add(WINDOW.as_secs() as i64)
     }
 
     /// Whether it is open at `now` (Unix seconds).
@@ -44,16 +44,25 @@ impl WindowState {
 #[error("the window store is unavailable: {0}")]
 pub struct StoreError(pub String);
 
-/// Windows kept in this process (the sandbox, a single replica).
+/// Windows kept in this process (the sandbox, a single replica). Closed
+/// windows are dropped as new ones are recorded, so memory follows the
+/// number of contacts who wrote within the last 24 h.
 #[derive(Debug, Default)]
 pub struct MemoryWindows {
     last_inbound: Mutex<HashMap<(String, String), i64>>,
 }
 
+/// Records between two sweeps of closed windows.
+const SWEEP_EVERY: usize = 4096;
+
 impl MemoryWindows {
     /// Records a message from `contact` to `phone_number_id` at `at` (Unix seconds).
     pub fn record(&self, phone_number_id: &str, contact: &str, at: i64) {
         let mut map = self.last_inbound.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            let now = now_unix();
+            map.retain(|_, last| WindowState { last_inbound: *last }.is_open(now));
+        }
         let last = map.entry((phone_number_id.to_owned(), contact.to_owned())).or_insert(at);
         *last = (*last).max(at);
     }
@@ -72,7 +81,9 @@ pub fn inbound_times(events: &[pb::Event]) -> impl Iterator<Item = (&str, &str, 
     events.iter().flat_map(|event| {
         let (contacts, at) = match &event.kind {
             Some(pb::event::Kind::Message(m)) if !event.phone_number_id.is_empty() => {
-                let at = event.occurred_at.as_ref().map_or_else(now_unix, |t| t.seconds);
+                // A time in the future (clock skew) counts as now.
+                let now = now_unix();
+                let at = event.occurred_at.as_ref().map_or(now, |t| t.seconds.min(now));
                 ([m.from.as_str(), m.from_user_id.as_str()], at)
             }
             _ => (["", ""], 0),
@@ -123,7 +134,7 @@ impl RedisWindows {
         let mut any = false;
         for (phone, contact, at) in inbound_times(events) {
             // Already closed windows need no key.
-            let ttl = at + WINDOW.as_secs() as i64 - now;
+            let ttl = at.saturating_add(WINDOW.as_secs() as i64).saturating_sub(now);
             if ttl > 0 {
                 invocation.key(self.key(phone, contact)).arg(at).arg(ttl);
                 any = true;

@@ -3,18 +3,24 @@
 //! turns the batch into typed events and answers 200 only once they are
 //! stored, so that Meta redelivers anything not stored (503).
 
-use std::{convert::Infallible, io, net::SocketAddr, sync::Arc, time::SystemTime};
+use std::{
+    convert::Infallible,
+    io,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::{body::Incoming, service::service_fn};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
+    rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
 use secrecy::SecretString;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -39,6 +45,13 @@ pub struct WebhookState {
     pub windows: Arc<Windows>,
 }
 
+/// Connections served at once; further ones wait to be accepted.
+const MAX_CONNECTIONS: usize = 1024;
+/// How long a client may take to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A bound webhook listener.
 pub struct Listener {
     listener: TcpListener,
@@ -61,8 +74,18 @@ impl Listener {
     /// Serves until `shutdown` is cancelled, then lets open requests finish.
     pub async fn run(self, state: Arc<WebhookState>, shutdown: CancellationToken) -> io::Result<()> {
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Slow or idle clients must not hold tasks, memory or the shutdown.
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+        let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         loop {
+            let permit = tokio::select! {
+                permit = connections.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+                () = shutdown.cancelled() => break,
+            };
             let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -85,6 +108,7 @@ impl Listener {
                 if let Err(e) = connection.await {
                     tracing::debug!(%peer, error = %e, "webhook connection ended with an error");
                 }
+                drop(permit);
             });
         }
         graceful.shutdown().await;
@@ -123,7 +147,11 @@ pub async fn handle(state: &WebhookState, request: Request<Incoming>) -> Respons
 
 async fn receive(state: &WebhookState, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, state.max_body_bytes).collect().await {
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, state.max_body_bytes).collect()).await;
+    let Ok(collected) = collected else {
+        return reply(StatusCode::REQUEST_TIMEOUT, "body not received in time");
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return reply(StatusCode::PAYLOAD_TOO_LARGE, "body over the configured limit");
