@@ -1,9 +1,12 @@
 //! The configured WhatsApp Business Accounts, found by phone number id.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use crate::{
-    config::Resolved,
+    config::{PhoneNumbers, Resolved},
     error::{Error, FieldViolation},
     graph,
 };
@@ -71,5 +74,52 @@ impl Accounts {
                 format!("{requested} is not a WhatsApp Business Account configured on this gateway"),
             )])
         })
+    }
+
+    /// The WhatsApp Business Accounts of the configured numbers among
+    /// `phones`: what a key allowed `phones` may see of the events that
+    /// concern a whole account. `None` when `phones` is every number.
+    pub fn wabas_for(&self, phones: &PhoneNumbers) -> Option<HashSet<String>> {
+        match phones {
+            PhoneNumbers::All => None,
+            PhoneNumbers::Only(ids) => {
+                Some(ids.iter().filter_map(|id| self.by_phone.get(id)).map(|a| a.waba_id.clone()).collect())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use secrecy::SecretString;
+
+    use super::*;
+
+    fn accounts() -> Accounts {
+        let http = graph::http_pool(Duration::from_secs(1), Duration::from_secs(1));
+        let account = |waba_id: &str| {
+            Arc::new(Account {
+                name: waba_id.to_owned(),
+                waba_id: waba_id.to_owned(),
+                graph: graph::Client::new(http.clone(), "http://127.0.0.1:1", "v25.0", SecretString::from("t")),
+            })
+        };
+        let (a, b) = (account("waba-a"), account("waba-b"));
+        let by_phone = HashMap::from([("1".to_owned(), a.clone()), ("2".to_owned(), a), ("3".to_owned(), b)]);
+        Accounts { by_phone, default_phone_number_id: "1".into() }
+    }
+
+    #[test]
+    fn a_keys_wabas_are_those_of_its_numbers() {
+        let accounts = accounts();
+        let only = |ids: &[&str]| PhoneNumbers::Only(ids.iter().map(|id| (*id).to_owned()).collect());
+        let set = |wabas: &[&str]| Some(wabas.iter().map(|w| (*w).to_owned()).collect::<HashSet<_>>());
+        assert_eq!(accounts.wabas_for(&PhoneNumbers::All), None);
+        assert_eq!(accounts.wabas_for(&only(&["3"])), set(&["waba-b"]));
+        assert_eq!(accounts.wabas_for(&only(&["1", "2"])), set(&["waba-a"]));
+        assert_eq!(accounts.wabas_for(&only(&["2", "3"])), set(&["waba-a", "waba-b"]));
+        assert_eq!(accounts.wabas_for(&only(&["9"])), set(&[]), "an unconfigured number has no account");
     }
 }

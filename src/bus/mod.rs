@@ -6,14 +6,30 @@
 //!   acknowledges Meta only then. An error means nothing of the batch may be
 //!   assumed stored, and Meta must redeliver.
 //! - A redelivered event (same [`pb::Event::id`]) within the dedup window is
-//!   dropped, across replicas.
+//!   dropped, across replicas. In memory, the window also ends after the
+//!   newest `max(4 × history, 100 000)` ids, so memory stays bounded.
 //! - A status lower than the message's furthest one (a `delivered` after its
-//!   `read`) is stored with `superseded = true`; it never moves state back.
+//!   `read`) is stored with `superseded = true`; it never moves state back
+//!   (in memory: while the message is among the ranks remembered, as above).
+//! - A subscriber sees only what its [`Filter`] lets through. An event without
+//!   a phone number (template updates, account-level fields, errors without
+//!   metadata) is seen only by keys allowed a phone number of its WABA.
 //! - A subscription replays from its start and continues live, with no gap and
 //!   no duplicate. A subscriber that falls more than its buffer behind gets
 //!   [`BusError::Lagged`] with the last cursor it was sent, and resumes there.
+//! - Cursors are only accepted by the log that issued them: a cursor the log
+//!   could not have issued is [`BusError::InvalidCursor`], never a silent skip.
+//!   The in-memory log starts empty with each process, so its cursors carry
+//!   the run they come from and a cursor of a previous run is refused.
 //! - A consumer group delivers each event to one of its subscribers; what is
-//!   not acknowledged within `ack_timeout` is delivered again.
+//!   not acknowledged within `ack_timeout` is delivered again. A group has one
+//!   filter, fixed by its first subscriber: a subscriber with another filter is
+//!   refused with [`BusError::GroupFilterMismatch`], so the events the group
+//!   skips are those none of its subscribers wants.
+//! - Events evicted from the history before a group read them are lost to it.
+//!   In memory, the next group subscriber gets [`BusError::Lagged`] once (with
+//!   an empty cursor), and the group goes on from the oldest retained event;
+//!   on Redis the group goes on from there without a notice.
 
 mod memory;
 mod redis;
@@ -78,6 +94,12 @@ pub enum Start {
 pub struct Filter {
     /// The phone numbers the subscriber's key may see.
     pub allowed: PhoneNumbers,
+    /// The WhatsApp Business Accounts the subscriber's key may see: those of
+    /// its phone numbers. They decide who sees the events without a phone
+    /// number. `None` means all, and is only honoured with `allowed` set to
+    /// [`PhoneNumbers::All`]: a key restricted to some numbers without its
+    /// WABAs sees no event without a phone number.
+    pub allowed_wabas: Option<HashSet<String>>,
     /// Only these phone number ids; empty means all allowed.
     pub phone_number_ids: HashSet<String>,
     /// Only these kinds; empty means all.
@@ -91,6 +113,7 @@ impl Filter {
     pub fn all() -> Self {
         Self {
             allowed: PhoneNumbers::All,
+            allowed_wabas: None,
             phone_number_ids: HashSet::new(),
             kinds: HashSet::new(),
             contacts: HashSet::new(),
@@ -98,12 +121,22 @@ impl Filter {
     }
 
     /// Whether `event` passes. Events without a phone number (template
-    /// updates) pass the phone filters: they concern the whole account.
+    /// updates, account-level events) concern a whole account: they pass the
+    /// phone filters when the key may see their WABA.
     pub fn matches(&self, event: &pb::Event) -> bool {
         let phone = event.phone_number_id.as_str();
-        if !phone.is_empty()
-            && (!self.allowed.allows(phone)
-                || (!self.phone_number_ids.is_empty() && !self.phone_number_ids.contains(phone)))
+        if phone.is_empty() {
+            let waba_allowed = match (&self.allowed_wabas, &self.allowed) {
+                (Some(wabas), _) => wabas.contains(&event.waba_id),
+                (None, PhoneNumbers::All) => true,
+                // Restricted numbers but unknown accounts: fail closed.
+                (None, PhoneNumbers::Only(_)) => false,
+            };
+            if !waba_allowed {
+                return false;
+            }
+        } else if !self.allowed.allows(phone)
+            || (!self.phone_number_ids.is_empty() && !self.phone_number_ids.contains(phone))
         {
             return false;
         }
@@ -111,6 +144,27 @@ impl Filter {
             return false;
         }
         self.contacts.is_empty() || self.contacts.contains(contact_of(event))
+    }
+
+    /// What the subscriber chose (phone numbers, kinds, contacts), as a string
+    /// equal for equal choices in any order: a consumer group stores it when
+    /// it is created and compares every later subscriber's with it.
+    ///
+    /// What the key may see (`allowed`, `allowed_wabas`) is left out: it
+    /// follows from the key, which callers make part of the group name, and a
+    /// change of the key's configuration must not lock its groups.
+    pub fn canonical(&self) -> String {
+        fn sorted<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+            let mut items: Vec<&str> = items.collect();
+            items.sort_unstable();
+            items
+        }
+        serde_json::json!({
+            "phone_number_ids": sorted(self.phone_number_ids.iter().map(String::as_str)),
+            "kinds": sorted(self.kinds.iter().map(|kind| kind.as_str_name())),
+            "contacts": sorted(self.contacts.iter().map(String::as_str)),
+        })
+        .to_string()
     }
 }
 
@@ -171,14 +225,31 @@ pub enum BusError {
     #[error("the event store is unavailable: {0}")]
     Unavailable(String),
     /// A cursor this bus did not issue.
-    #[error("{0:?} is not a cursor of this event log")]
-    InvalidCursor(String),
+    #[error("{cursor:?} is not a cursor of this event log: {reason}")]
+    InvalidCursor {
+        /// The cursor as given.
+        cursor: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// The subscriber fell more than its buffer behind.
     #[error("the subscriber fell too far behind; resume after cursor {last_cursor:?}")]
     Lagged {
         /// The cursor of the last event it was sent (empty when none).
         last_cursor: String,
     },
+    /// A consumer group's subscribers must share one filter: this one's differs.
+    #[error("consumer group {group:?} was created with another filter")]
+    GroupFilterMismatch {
+        /// The group, as the bus was given it.
+        group: String,
+    },
+}
+
+impl BusError {
+    pub(crate) fn invalid_cursor(cursor: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidCursor { cursor: cursor.into(), reason: reason.into() }
+    }
 }
 
 /// A live, filtered stream of events; ends with [`BusError::Lagged`] when the
@@ -307,11 +378,19 @@ impl Bus {
     }
 
     /// A subscription sharing `group`'s events with the group's other
-    /// consumers. `start` applies when the group is created.
+    /// consumers. `start` applies when the group is created, and so does
+    /// `filter`: every later subscriber must have the same
+    /// ([`Filter::canonical`]), or it is refused with
+    /// [`BusError::GroupFilterMismatch`]. Group names should name who holds
+    /// them, since what a key may see is not compared.
+    ///
+    /// `consumer` names the subscriber within the group; `None` makes a
+    /// one-off name, forgotten (on Redis) when the subscription ends with
+    /// nothing left pending for it.
     pub async fn subscribe_group(
         &self,
         group: &str,
-        consumer: &str,
+        consumer: Option<&str>,
         start: Start,
         filter: Filter,
     ) -> Result<Subscription, BusError> {
@@ -335,5 +414,103 @@ impl Bus {
             Self::Memory(_) => Ok(()),
             Self::Redis(bus) => bus.ping().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WABA: &str = "109348720013455";
+    const OTHER_WABA: &str = "209348720013455";
+
+    fn template_status(waba_id: &str) -> pb::Event {
+        pb::Event {
+            id: format!("tpl-{waba_id}"),
+            waba_id: waba_id.into(),
+            kind: Some(pb::event::Kind::TemplateStatus(pb::TemplateStatusUpdate::default())),
+            ..Default::default()
+        }
+    }
+
+    fn message(phone_number_id: &str) -> pb::Event {
+        pb::Event {
+            id: "wamid.1".into(),
+            waba_id: WABA.into(),
+            phone_number_id: phone_number_id.into(),
+            kind: Some(pb::event::Kind::Message(pb::InboundMessage {
+                from: "14155550123".into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn restricted(phones: &[&str], wabas: Option<&[&str]>) -> Filter {
+        Filter {
+            allowed: PhoneNumbers::Only(phones.iter().map(|p| (*p).to_owned()).collect()),
+            allowed_wabas: wabas.map(|w| w.iter().map(|w| (*w).to_owned()).collect()),
+            ..Filter::all()
+        }
+    }
+
+    #[test]
+    fn events_without_a_phone_number_go_only_to_keys_allowed_their_waba() {
+        let unknown = pb::Event {
+            waba_id: WABA.into(),
+            kind: Some(pb::event::Kind::Unknown(pb::UnknownEvent::default())),
+            ..Default::default()
+        };
+        let other_account = restricted(&["222"], Some(&[OTHER_WABA]));
+        assert!(!other_account.matches(&template_status(WABA)), "another account's template update");
+        assert!(!other_account.matches(&unknown), "another account's account-level field");
+        assert!(other_account.matches(&template_status(OTHER_WABA)));
+
+        let same_account = restricted(&["111"], Some(&[WABA]));
+        assert!(same_account.matches(&template_status(WABA)));
+        assert!(same_account.matches(&unknown));
+        assert!(!same_account.matches(&template_status("")), "an event without a WABA is nobody's");
+
+        // Restricted numbers without their accounts: fail closed.
+        assert!(!restricted(&["111"], None).matches(&template_status(WABA)));
+        // A key allowed every number sees every account.
+        assert!(Filter::all().matches(&template_status(WABA)));
+        assert!(Filter::all().matches(&template_status("")));
+    }
+
+    #[test]
+    fn events_with_a_phone_number_go_by_the_number() {
+        let filter = restricted(&["111"], Some(&[OTHER_WABA]));
+        assert!(filter.matches(&message("111")), "the WABA set does not restrict numbered events");
+        assert!(!filter.matches(&message("222")));
+        let mut chosen = Filter::all();
+        chosen.phone_number_ids.insert("222".into());
+        assert!(chosen.matches(&message("222")));
+        assert!(!chosen.matches(&message("111")));
+        assert!(chosen.matches(&template_status(WABA)), "account-level events pass the chosen numbers");
+    }
+
+    #[test]
+    fn the_canonical_filter_ignores_order_and_the_keys_permissions() {
+        let mut a = Filter::all();
+        a.kinds.extend([pb::EventKind::Status, pb::EventKind::Message]);
+        a.contacts.extend(["1".to_owned(), "2".to_owned()]);
+        let mut b = restricted(&["111"], Some(&[WABA]));
+        b.kinds.extend([pb::EventKind::Message, pb::EventKind::Status]);
+        b.contacts.extend(["2".to_owned(), "1".to_owned()]);
+        assert_eq!(a.canonical(), b.canonical());
+
+        let mut c = a.clone();
+        c.contacts.remove("2");
+        assert_ne!(a.canonical(), c.canonical());
+        let mut d = a.clone();
+        d.phone_number_ids.insert("111".into());
+        assert_ne!(a.canonical(), d.canonical());
+        // No ambiguity between fields or within one.
+        let mut e = Filter::all();
+        e.contacts.insert("1\",\"2".into());
+        let mut f = Filter::all();
+        f.contacts.extend(["1".to_owned(), "2".to_owned()]);
+        assert_ne!(e.canonical(), f.canonical());
     }
 }

@@ -11,6 +11,7 @@
 //! | `P events:new` | pub/sub channel | the id of the last entry of each published batch |
 //! | `P seen:<event id>` | string, `PX dedup_window` | the event id was stored: a redelivery is dropped |
 //! | `P status:<wamid>` | string, `PX dedup_window` | the furthest status rank stored for the message |
+//! | `P group-filter:<group>` | string | the filter of consumer group `<group>` ([`Filter::canonical`], JSON), set by its first subscriber |
 //!
 //! # Guarantees
 //!
@@ -36,6 +37,13 @@
 //!   taken over by whichever consumer runs `XAUTOCLAIM` next (possibly the
 //!   same one), so delivery is at least once. Group consumers are fed at
 //!   their pace and never cut off.
+//! - A group has one filter: `SET … NX` stores the first subscriber's, and a
+//!   subscriber with another is refused. So an entry that does not match is
+//!   for no consumer of the group, and is acknowledged at once, even one
+//!   taken over from another consumer.
+//! - A consumer the gateway named itself (the client gave no name) is
+//!   deleted from the group when its subscription ends with nothing pending
+//!   for it; one with entries pending stays, so that they are redelivered.
 //!
 //! # Connections
 //!
@@ -353,11 +361,14 @@ impl RedisBus {
     }
 
     /// A subscription sharing `group`'s events with the group's other
-    /// consumers. `start` applies only when this creates the group.
+    /// consumers. `start` applies only when this creates the group; `filter`
+    /// must be the group's (see [`super::Bus::subscribe_group`]). `consumer`
+    /// `None` makes a one-off consumer, deleted from the group when the
+    /// subscription ends with nothing pending for it.
     pub async fn subscribe_group(
         &self,
         group: &str,
-        consumer: &str,
+        consumer: Option<&str>,
         start: Start,
         filter: Filter,
     ) -> Result<Subscription, BusError> {
@@ -369,7 +380,14 @@ impl RedisBus {
             Start::Oldest => "0".to_owned(),
             Start::Newest => "$".to_owned(),
         };
+        let canonical = filter.canonical();
         let mut conn = self.conn.clone();
+        // Before the group exists: a refused subscriber creates nothing.
+        let stored =
+            retry_dropped!(claim_group_filter(&mut conn, &self.keys, group, &canonical).await).map_err(unavailable)?;
+        if stored.is_some_and(|stored| stored != canonical) {
+            return Err(BusError::GroupFilterMismatch { group: group.to_owned() });
+        }
         retry_dropped!(create_group(&mut conn, &self.keys.stream, group, &start).await).map_err(unavailable)?;
 
         // Half the read-ahead may wait in the subscription, half in the
@@ -378,7 +396,9 @@ impl RedisBus {
         let (feeder, subscription) = Subscription::channel(self.settings.subscriber_buffer.min(GROUP_READ_AHEAD / 2));
         let member = Member {
             group: group.to_owned(),
-            consumer: consumer.to_owned(),
+            consumer: consumer.map_or_else(|| format!("c-{:016x}", rand::random::<u64>()), str::to_owned),
+            one_off: consumer.is_none(),
+            filter: canonical,
             ack_timeout: self.settings.ack_timeout,
             count: feeder.buffer(),
         };
@@ -390,7 +410,7 @@ impl RedisBus {
     /// pending. Every cursor is checked before anything is acknowledged.
     pub async fn ack(&self, group: &str, cursors: &[String]) -> Result<u32, BusError> {
         for cursor in cursors {
-            EntryId::parse_cursor(cursor.clone())?;
+            EntryId::parse_cursor(cursor)?;
         }
         if cursors.is_empty() {
             return Ok(0);
@@ -439,7 +459,7 @@ impl RedisBus {
         if id.ms <= secs.saturating_mul(1000).saturating_add(micros / 1000) {
             return Ok(id);
         }
-        Err(BusError::InvalidCursor(format!("{id} (later than the newest event)")))
+        Err(BusError::invalid_cursor(id.to_string(), "later than the newest event"))
     }
 
     fn reader(&self) -> Reader {
@@ -478,6 +498,10 @@ impl Keys {
     fn status(&self, wamid: &str) -> String {
         format!("{}status:{wamid}", self.prefix)
     }
+
+    fn group_filter(&self, group: &str) -> String {
+        format!("{}group-filter:{group}", self.prefix)
+    }
 }
 
 /// A stream entry id (`<ms>-<seq>`), the cursor of an event.
@@ -504,8 +528,8 @@ impl EntryId {
     }
 
     /// Parses a cursor a client gave.
-    fn parse_cursor(cursor: String) -> Result<Self, BusError> {
-        Self::parse(&cursor).ok_or(BusError::InvalidCursor(cursor))
+    fn parse_cursor(cursor: impl AsRef<str> + Into<String>) -> Result<Self, BusError> {
+        Self::parse(cursor.as_ref()).ok_or_else(|| BusError::invalid_cursor(cursor, "not a Redis stream entry id"))
     }
 
     /// The smallest id after this one, for an inclusive `XRANGE` start; `None`
@@ -657,8 +681,9 @@ impl Reader {
     }
 
     /// Feeds the entries a group read returned; acknowledges at once those
-    /// that do not match the filter (they are not for this consumer's
-    /// service) or cannot be decoded (they could never be delivered).
+    /// that do not match the filter (every consumer of the group has this
+    /// filter: they are for none of them) or cannot be decoded (they could
+    /// never be delivered).
     async fn deliver(&mut self, feeder: &mut Feeder, filter: &Filter, member: &Member, entries: Vec<StreamId>) -> Flow {
         let mut skipped = Vec::new();
         let mut flow = Flow::Go;
@@ -694,7 +719,47 @@ impl Reader {
             return false;
         }
         warn!(group = %member.group, "the consumer group is gone from Redis; recreating it");
+        // Its filter went with it, most likely: keep it this consumer's.
+        if let Err(error) = claim_group_filter(&mut self.conn, &self.keys, &member.group, &member.filter).await {
+            debug!(%error, "could not store the recreated group's filter");
+        }
         create_group(&mut self.conn, &self.keys.stream, &member.group, "0").await.is_ok()
+    }
+
+    /// Deletes a one-off consumer whose subscription ended, unless entries
+    /// are pending for it: deleting it would drop them from the group's
+    /// pending list, and nobody would get them again. Nothing else reads as
+    /// this consumer, so nothing becomes pending for it meanwhile. Best
+    /// effort: a consumer left behind only takes a little room in Redis.
+    async fn forget(&mut self, member: &Member) {
+        let xpending = redis::cmd("XPENDING")
+            .arg(&self.keys.stream)
+            .arg(&member.group)
+            .arg("-")
+            .arg("+")
+            .arg(1)
+            .arg(&member.consumer)
+            .clone();
+        match xpending.query_async::<Vec<Value>>(&mut self.conn).await {
+            Ok(pending) if pending.is_empty() => {}
+            Ok(_) => {
+                debug!(group = %member.group, consumer = %member.consumer, "keeping a consumer with pending events");
+                return;
+            }
+            Err(error) => {
+                debug!(%error, consumer = %member.consumer, "could not check a consumer's pending events");
+                return;
+            }
+        }
+        let delete = redis::cmd("XGROUP")
+            .arg("DELCONSUMER")
+            .arg(&self.keys.stream)
+            .arg(&member.group)
+            .arg(&member.consumer)
+            .clone();
+        if let Err(error) = delete.query_async::<u64>(&mut self.conn).await {
+            debug!(%error, consumer = %member.consumer, "could not delete a finished consumer");
+        }
     }
 }
 
@@ -760,14 +825,28 @@ async fn tail(mut reader: Reader, mut feeder: Feeder, filter: Filter, mut cursor
 struct Member {
     group: String,
     consumer: String,
+    /// Named by the gateway, for this subscription only.
+    one_off: bool,
+    /// The group's filter ([`Filter::canonical`]).
+    filter: String,
     ack_timeout: Duration,
     /// How many entries one read takes.
     count: usize,
 }
 
 /// Feeds a consumer-group subscription: new entries with `XREADGROUP >`, and
-/// entries left unacknowledged too long with `XAUTOCLAIM`.
+/// entries left unacknowledged too long with `XAUTOCLAIM`; then deletes a
+/// one-off consumer.
 async fn consume(mut reader: Reader, mut feeder: Feeder, filter: Filter, member: Member) {
+    let flow = consume_until_stopped(&mut reader, &mut feeder, &filter, &member).await;
+    flow.finish(feeder);
+    if member.one_off {
+        reader.forget(&member).await;
+    }
+}
+
+/// The loop of [`consume`]; returns why it stopped.
+async fn consume_until_stopped(reader: &mut Reader, feeder: &mut Feeder, filter: &Filter, member: &Member) -> Flow {
     // Claim often enough that an overdue entry waits at most about half the
     // timeout more; an idle consumer still looks every REPOLL.
     let claim_every = (member.ack_timeout / 2).clamp(Duration::from_millis(50), REPOLL);
@@ -777,16 +856,16 @@ async fn consume(mut reader: Reader, mut feeder: Feeder, filter: Filter, member:
     loop {
         // Read only when the subscriber has room: what is read is pending
         // for this consumer, its acknowledgement deadline running.
-        let flow = reader.room(&feeder).await;
+        let flow = reader.room(feeder).await;
         if flow != Flow::Go {
-            return flow.finish(feeder);
+            return flow;
         }
         reader.notify.borrow_and_update();
         let claiming = Instant::now() >= next_claim;
         let read = if claiming {
-            reader.autoclaim(&member, &claim_from).await.map(|(entries, next)| (entries, Some(next)))
+            reader.autoclaim(member, &claim_from).await.map(|(entries, next)| (entries, Some(next)))
         } else {
-            reader.read_group(&member).await.map(|entries| (entries, None))
+            reader.read_group(member).await.map(|entries| (entries, None))
         };
         let flow = match read {
             Ok((entries, next)) => {
@@ -805,25 +884,25 @@ async fn consume(mut reader: Reader, mut feeder: Feeder, filter: Filter, member:
                     }
                     None => entries.len() >= member.count,
                 };
-                match reader.deliver(&mut feeder, &filter, &member, entries).await {
+                match reader.deliver(feeder, filter, member, entries).await {
                     Flow::Go if more => continue,
                     Flow::Go => {
                         let within = next_claim.saturating_duration_since(Instant::now()).min(REPOLL);
-                        reader.wait(&feeder, within).await
+                        reader.wait(feeder, within).await
                     }
                     other => other,
                 }
             }
             Err(error) => {
-                if reader.recreate_if_lost(&member, &error).await {
+                if reader.recreate_if_lost(member, &error).await {
                     continue;
                 }
                 let delay = backoff.failed("reading the consumer group", &error);
-                reader.wait(&feeder, delay).await
+                reader.wait(feeder, delay).await
             }
         };
         if flow != Flow::Go {
-            return flow.finish(feeder);
+            return flow;
         }
     }
 }
@@ -835,6 +914,24 @@ async fn create_group(conn: &mut ConnectionManager, stream: &str, group: &str, s
         Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
         other => other,
     }
+}
+
+/// Stores `canonical` as `group`'s filter unless it has one; returns the one
+/// it has (`None` when this stored it).
+async fn claim_group_filter(
+    conn: &mut ConnectionManager,
+    keys: &Keys,
+    group: &str,
+    canonical: &str,
+) -> Result<Option<String>, RedisError> {
+    let key = keys.group_filter(group);
+    let set = redis::cmd("SET").arg(&key).arg(canonical).arg("NX").clone();
+    let stored: Option<String> = set.query_async(conn).await?;
+    if stored.is_some() {
+        return Ok(None);
+    }
+    // Redis 6.2 cannot combine NX with GET.
+    redis::cmd("GET").arg(&key).query_async(conn).await
 }
 
 /// The event in a stream entry, its cursor set; `None` (logged) when the

@@ -1,6 +1,9 @@
 //! `EventService`: typed events from the bus, filtered by what the key may see.
 
-use std::{collections::HashMap, pin::Pin};
+use std::{
+    collections::{HashMap, HashSet},
+    pin::Pin,
+};
 
 use futures_util::StreamExt as _;
 use tokio_stream::Stream;
@@ -10,6 +13,7 @@ use tonic_types::{ErrorDetails, StatusExt as _};
 
 use super::{Shared, auth::Principal};
 use crate::{
+    accounts::Accounts,
     bus::{BusError, Filter, Start},
     error::{Error, FieldViolation, WAGATE_DOMAIN},
     pb::{self, event_service_server::EventService, subscribe_events_request},
@@ -31,34 +35,88 @@ impl Events {
     }
 }
 
-impl From<BusError> for Error {
-    fn from(e: BusError) -> Self {
-        match e {
-            BusError::InvalidCursor(cursor) => Error::Invalid(vec![FieldViolation::new(
-                "after_cursor",
-                format!("{cursor:?} is not a cursor of this gateway's event log"),
-            )]),
-            BusError::Unavailable(m) => Error::Unavailable(m),
-            BusError::Lagged { last_cursor } => Error::Internal(format!("unexpected lag at {last_cursor}")),
+/// The longest consumer group or consumer name.
+const MAX_NAME_LEN: usize = 128;
+
+/// The error of a subscription that could not start.
+fn subscribe_error(error: BusError, consumer_group: &str) -> Error {
+    match error {
+        BusError::InvalidCursor { cursor, reason } => Error::Invalid(vec![FieldViolation::new(
+            "after_cursor",
+            format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
+        )]),
+        BusError::GroupFilterMismatch { .. } => Error::Precondition {
+            reason: "CONSUMER_GROUP_FILTER_MISMATCH",
+            message: format!(
+                "consumer group {consumer_group:?} was created with another filter (phone_number_ids, kinds, \
+                 contacts), and every subscriber of a group shares its filter; subscribe with the same filter as \
+                 the group's other subscribers, or use another consumer_group name"
+            ),
+        },
+        other => bus_error(other),
+    }
+}
+
+/// The error of an acknowledgement of `cursors`.
+fn ack_error(error: BusError, cursors: &[String]) -> Error {
+    match error {
+        BusError::InvalidCursor { cursor, reason } => {
+            let field = match cursors.iter().position(|c| *c == cursor) {
+                Some(i) => format!("cursors[{i}]"),
+                None => "cursors".to_owned(),
+            };
+            Error::Invalid(vec![FieldViolation::new(
+                field,
+                format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
+            )])
         }
+        other => bus_error(other),
+    }
+}
+
+/// A bus error no request field explains.
+fn bus_error(error: BusError) -> Error {
+    match error {
+        BusError::Unavailable(m) => Error::Unavailable(m),
+        other => Error::Internal(other.to_string()),
     }
 }
 
 /// The status that ends a lagging subscriber's stream: it says where to resume.
-fn lagged(last_cursor: String) -> Status {
-    let message = format!(
-        "the subscriber fell too far behind and was cut off; subscribe again with after_cursor {last_cursor:?}"
-    );
+fn lagged(last_cursor: String, in_group: bool) -> Status {
+    let message = if in_group {
+        // Groups are never cut off for being slow: the group's position fell
+        // out of the retained history (in memory).
+        "events were dropped from the retained history before the consumer group read them; subscribe again to \
+         the group to go on from the oldest retained event"
+            .to_owned()
+    } else {
+        format!("the subscriber fell too far behind and was cut off; subscribe again with after_cursor {last_cursor:?}")
+    };
     let metadata = HashMap::from([("last_cursor".to_owned(), last_cursor)]);
     let details = ErrorDetails::with_error_info("SUBSCRIBER_LAGGED", WAGATE_DOMAIN, metadata);
     Status::with_error_details(Code::ResourceExhausted, message, details)
 }
 
-fn filter(principal: &Principal, req: &pb::SubscribeEventsRequest) -> Result<Filter, Error> {
+/// Refuses a consumer group or consumer name that is too long or has
+/// characters outside `[A-Za-z0-9._:-]` (they end up in Redis key names).
+fn check_name(field: &'static str, name: &str) -> Result<(), Error> {
+    let problem = if name.chars().count() > MAX_NAME_LEN {
+        format!("must be at most {MAX_NAME_LEN} characters, got {}", name.chars().count())
+    } else if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        format!("may only contain A-Z, a-z, 0-9, '.', '_', ':' and '-'; got {bad:?} in {name:?}")
+    } else {
+        return Ok(());
+    };
+    Err(Error::Invalid(vec![FieldViolation::new(field, problem)]))
+}
+
+fn filter(accounts: &Accounts, principal: &Principal, req: &pb::SubscribeEventsRequest) -> Result<Filter, Error> {
     for id in &req.phone_number_ids {
         principal.check_phone(id)?;
     }
-    let mut kinds = std::collections::HashSet::new();
+    let mut kinds = HashSet::new();
     for (i, kind) in req.kinds.iter().enumerate() {
         match pb::EventKind::try_from(*kind) {
             Ok(pb::EventKind::Unspecified) => {}
@@ -75,6 +133,8 @@ fn filter(principal: &Principal, req: &pb::SubscribeEventsRequest) -> Result<Fil
     }
     Ok(Filter {
         allowed: principal.phone_number_ids.clone(),
+        // Events without a phone number go by the accounts of the key's numbers.
+        allowed_wabas: accounts.wabas_for(&principal.phone_number_ids),
         phone_number_ids: req.phone_number_ids.iter().cloned().collect(),
         kinds,
         contacts: req.contacts.iter().cloned().collect(),
@@ -112,25 +172,26 @@ impl EventService for Events {
     ) -> Result<Response<Self::SubscribeEventsStream>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.into_inner();
-        let filter = filter(&principal, &req)?;
+        check_name("consumer_group", &req.consumer_group)?;
+        check_name("consumer_name", &req.consumer_name)?;
+        let filter = filter(&self.shared.accounts, &principal, &req)?;
         let start = start(&req)?;
         let bus = &self.shared.bus;
-        let subscription = if req.consumer_group.is_empty() {
-            bus.subscribe(start, filter).await.map_err(Error::from)?
-        } else {
+        let in_group = !req.consumer_group.is_empty();
+        let subscription = if in_group {
+            // Groups are the key's own: another key's same-named group is another group.
             let group = format!("{}/{}", principal.key_name, req.consumer_group);
-            let consumer = if req.consumer_name.is_empty() {
-                format!("c-{:016x}", rand::random::<u64>())
-            } else {
-                req.consumer_name.clone()
-            };
-            bus.subscribe_group(&group, &consumer, start, filter).await.map_err(Error::from)?
+            let consumer = Some(req.consumer_name.as_str()).filter(|name| !name.is_empty());
+            bus.subscribe_group(&group, consumer, start, filter).await
+        } else {
+            bus.subscribe(start, filter).await
         };
+        let subscription = subscription.map_err(|e| subscribe_error(e, &req.consumer_group))?;
         let stream = subscription
-            .map(|item| match item {
+            .map(move |item| match item {
                 Ok(event) => Ok(pb::SubscribeEventsResponse { event: Some(event) }),
-                Err(BusError::Lagged { last_cursor }) => Err(lagged(last_cursor)),
-                Err(e) => Err(Status::from(Error::from(e))),
+                Err(BusError::Lagged { last_cursor }) => Err(lagged(last_cursor, in_group)),
+                Err(e) => Err(Status::from(bus_error(e))),
             })
             // Open streams would otherwise hold the server's graceful shutdown.
             .take_until(self.shutdown.clone().cancelled_owned());
@@ -150,8 +211,48 @@ impl EventService for Events {
             )])
             .into());
         }
+        check_name("consumer_group", &req.consumer_group)?;
         let group = format!("{}/{}", principal.key_name, req.consumer_group);
-        let acknowledged = self.shared.bus.ack(&group, &req.cursors).await.map_err(Error::from)?;
+        let acknowledged = self.shared.bus.ack(&group, &req.cursors).await.map_err(|e| ack_error(e, &req.cursors))?;
         Ok(Response::new(pb::AckEventsResponse { acknowledged }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(error: Error) -> Vec<String> {
+        match error {
+            Error::Invalid(violations) => violations.into_iter().map(|v| v.field).collect(),
+            other => panic!("not Invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_cursor_is_reported_under_the_field_it_came_from() {
+        let bad = || BusError::invalid_cursor("nope", "not a cursor");
+        assert_eq!(fields(subscribe_error(bad(), "")), ["after_cursor"]);
+        let cursors = ["1-1".to_owned(), "nope".to_owned()];
+        assert_eq!(fields(ack_error(bad(), &cursors)), ["cursors[1]"]);
+        assert_eq!(fields(ack_error(bad(), &[])), ["cursors"]);
+    }
+
+    #[test]
+    fn a_group_filter_mismatch_is_a_failed_precondition_naming_the_group() {
+        let error = subscribe_error(BusError::GroupFilterMismatch { group: "key/billing".into() }, "billing");
+        let Error::Precondition { reason, message } = error else { panic!("{error:?}") };
+        assert_eq!(reason, "CONSUMER_GROUP_FILTER_MISMATCH");
+        assert!(message.contains("\"billing\"") && !message.contains("key/"), "{message}");
+    }
+
+    #[test]
+    fn names_are_short_and_plain() {
+        for good in ["", "billing", "orders.v1:eu-west_1", &"x".repeat(MAX_NAME_LEN)] {
+            assert!(check_name("consumer_group", good).is_ok(), "{good:?}");
+        }
+        for bad in ["a b", "a/b", "é", "a\n", &"x".repeat(MAX_NAME_LEN + 1)] {
+            assert_eq!(fields(check_name("consumer_name", bad).unwrap_err()), ["consumer_name"], "{bad:?}");
+        }
     }
 }

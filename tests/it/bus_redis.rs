@@ -164,11 +164,11 @@ async fn after_a_cursor_resumes_exactly_after_it() {
 
     for bad in ["", "abc", "12", "1-2-3", "-1-0", "99999999999999999999-0"] {
         let result = bus.subscribe(Start::After(bad.into()), Filter::all()).await;
-        assert!(matches!(result, Err(BusError::InvalidCursor(_))), "{bad:?}");
+        assert!(matches!(result, Err(BusError::InvalidCursor { .. })), "{bad:?}");
     }
     // Well-formed, but from the future: no event would ever come.
     let result = bus.subscribe(Start::After("99999999999999-0".into()), Filter::all()).await;
-    assert!(matches!(result, Err(BusError::InvalidCursor(_))));
+    assert!(matches!(result, Err(BusError::InvalidCursor { .. })));
 }
 
 #[tokio::test]
@@ -321,8 +321,8 @@ async fn filters_skip_events_without_moving_the_cursor_back() {
 async fn a_consumer_group_delivers_each_event_to_one_of_its_consumers() {
     let redis = RedisServer::start();
     let bus = connect(&redis, settings()).await;
-    let mut a = bus.subscribe_group("workers", "a", Start::Oldest, Filter::all()).await.unwrap();
-    let mut b = bus.subscribe_group("workers", "b", Start::Oldest, Filter::all()).await.unwrap();
+    let mut a = bus.subscribe_group("workers", Some("a"), Start::Oldest, Filter::all()).await.unwrap();
+    let mut b = bus.subscribe_group("workers", Some("b"), Start::Oldest, Filter::all()).await.unwrap();
     for batch in 0..10 {
         bus.publish(messages("m", batch * 100..batch * 100 + 100)).await.unwrap();
     }
@@ -346,7 +346,7 @@ async fn a_consumer_group_delivers_each_event_to_one_of_its_consumers() {
     assert_eq!(event.id, "sentinel", "nothing was delivered twice before it");
 
     // A group created later starts where its `start` says.
-    let mut late = bus.subscribe_group("late", "x", Start::Newest, Filter::all()).await.unwrap();
+    let mut late = bus.subscribe_group("late", Some("x"), Start::Newest, Filter::all()).await.unwrap();
     bus.publish(vec![message("after")]).await.unwrap();
     assert_eq!(next_event(&mut late).await.id, "after");
 }
@@ -355,8 +355,8 @@ async fn a_consumer_group_delivers_each_event_to_one_of_its_consumers() {
 async fn a_group_consumer_that_stops_reading_holds_back_only_a_few_events() {
     let redis = RedisServer::start();
     let bus = connect(&redis, settings()).await;
-    let mut idle = bus.subscribe_group("workers", "idle", Start::Oldest, Filter::all()).await.unwrap();
-    let mut busy = bus.subscribe_group("workers", "busy", Start::Oldest, Filter::all()).await.unwrap();
+    let mut idle = bus.subscribe_group("workers", Some("idle"), Start::Oldest, Filter::all()).await.unwrap();
+    let mut busy = bus.subscribe_group("workers", Some("busy"), Start::Oldest, Filter::all()).await.unwrap();
     bus.publish(messages("m", 0..100)).await.unwrap();
 
     // The idle consumer takes no more than its small read-ahead (16).
@@ -377,13 +377,13 @@ async fn a_group_consumer_that_stops_reading_holds_back_only_a_few_events() {
 async fn an_unacknowledged_event_is_redelivered_after_the_ack_timeout() {
     let redis = RedisServer::start();
     let bus = connect(&redis, BusSettings { ack_timeout: Duration::from_millis(200), ..settings() }).await;
-    let mut a = bus.subscribe_group("workers", "a", Start::Oldest, Filter::all()).await.unwrap();
+    let mut a = bus.subscribe_group("workers", Some("a"), Start::Oldest, Filter::all()).await.unwrap();
     let stored = bus.publish(vec![message("m1")]).await.unwrap();
     assert_eq!(next_event(&mut a).await, stored[0]);
     // Consumer a crashes without acknowledging.
     drop(a);
 
-    let mut b = bus.subscribe_group("workers", "b", Start::Oldest, Filter::all()).await.unwrap();
+    let mut b = bus.subscribe_group("workers", Some("b"), Start::Oldest, Filter::all()).await.unwrap();
     assert_eq!(next_event(&mut b).await, stored[0], "redelivered to b");
     assert_eq!(bus.ack("workers", &[stored[0].cursor.clone()]).await.unwrap(), 1);
 }
@@ -393,7 +393,7 @@ async fn ack_counts_what_was_pending_and_checks_cursors() {
     let redis = RedisServer::start();
     let bus = connect(&redis, settings()).await;
     // Bob's events are not for this consumer: they are acknowledged for it.
-    let mut sub = bus.subscribe_group("workers", "a", Start::Oldest, from_contacts(&[ALICE])).await.unwrap();
+    let mut sub = bus.subscribe_group("workers", Some("a"), Start::Oldest, from_contacts(&[ALICE])).await.unwrap();
     let first = bus.publish(vec![message_from("b1", BOB), message_from("a1", ALICE)]).await.unwrap();
     assert_eq!(next_event(&mut sub).await.id, "a1");
     let second = bus.publish(vec![message_from("a2", ALICE)]).await.unwrap();
@@ -406,9 +406,112 @@ async fn ack_counts_what_was_pending_and_checks_cursors() {
     assert_eq!(bus.ack("workers", &[]).await.unwrap(), 0);
     assert_eq!(bus.ack("nobody", &cursors).await.unwrap(), 0, "no such group");
     let bad = bus.ack("workers", &[cursors[0].clone(), "nope".into()]).await;
-    assert!(matches!(bad, Err(BusError::InvalidCursor(c)) if c == "nope"));
-    let bad = bus.subscribe_group("workers", "b", Start::After("x".into()), Filter::all()).await;
-    assert!(matches!(bad, Err(BusError::InvalidCursor(_))));
+    assert!(matches!(bad, Err(BusError::InvalidCursor { cursor, .. }) if cursor == "nope"));
+    let bad = bus.subscribe_group("workers", Some("b"), Start::After("x".into()), from_contacts(&[ALICE])).await;
+    assert!(matches!(bad, Err(BusError::InvalidCursor { .. })));
+}
+
+/// The names of the consumers of `group`, straight from Redis.
+async fn consumers(redis: &RedisServer, group: &str) -> Vec<String> {
+    let client = ::redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: ::redis::streams::StreamInfoConsumersReply = ::redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(format!("{PREFIX}events"))
+        .arg(group)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    info.consumers.into_iter().map(|c| c.name).collect()
+}
+
+/// Waits until `group`'s consumers satisfy `done`, and returns them. A
+/// consumer appears with its first read, and leaves after its task ends.
+async fn consumers_until(redis: &RedisServer, group: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = consumers(redis, group).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "consumers of {group}: {now:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_group_has_one_filter_and_skips_only_what_none_of_its_consumers_wants() {
+    let redis = RedisServer::start();
+    let replica_a = connect(&redis, settings()).await;
+    let replica_b = connect(&redis, settings()).await;
+    let mut alice =
+        replica_a.subscribe_group("workers", Some("a"), Start::Oldest, from_contacts(&[ALICE])).await.unwrap();
+
+    // Another filter is refused, on any replica, before anything is created.
+    for bus in [&replica_a, &replica_b] {
+        let refused = bus.subscribe_group("workers", Some("b"), Start::Oldest, from_contacts(&[BOB])).await;
+        assert!(matches!(refused, Err(BusError::GroupFilterMismatch { group }) if group == "workers"));
+        let refused = bus.subscribe_group("workers", Some("c"), Start::Oldest, Filter::all()).await;
+        assert!(matches!(refused, Err(BusError::GroupFilterMismatch { .. })));
+    }
+    let joined = consumers(&redis, "workers").await;
+    assert!(!joined.iter().any(|c| c == "b" || c == "c"), "{joined:?}");
+
+    // The same filter joins, in any order.
+    let mut alice_too =
+        replica_b.subscribe_group("workers", Some("b"), Start::Oldest, from_contacts(&[ALICE, ALICE])).await.unwrap();
+    replica_a
+        .publish(vec![message_from("b1", BOB), message_from("a1", ALICE), message_from("a2", ALICE)])
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let event = tokio::select! {
+            event = next(&mut alice) => event.unwrap(),
+            event = next(&mut alice_too) => event.unwrap(),
+        };
+        got.push(event.id);
+    }
+    got.sort();
+    assert_eq!(got, ["a1", "a2"]);
+
+    // Another group name may have another filter.
+    let mut bob = replica_b.subscribe_group("bobs", None, Start::Oldest, from_contacts(&[BOB])).await.unwrap();
+    assert_eq!(next_event(&mut bob).await.id, "b1");
+}
+
+#[tokio::test]
+async fn a_one_off_consumer_leaves_its_group_when_done_unless_events_are_pending_for_it() {
+    let redis = RedisServer::start();
+    let bus = connect(&redis, settings()).await;
+    let mut one_off = bus.subscribe_group("workers", None, Start::Oldest, Filter::all()).await.unwrap();
+    let first = bus.publish(vec![message("m1")]).await.unwrap();
+    assert_eq!(next_event(&mut one_off).await, first[0]);
+    // A consumer appears in Redis with the first entry it reads.
+    let one_off_name = consumers_until(&redis, "workers", |c| c.len() == 1).await.remove(0);
+
+    // Acknowledged, so nothing is pending: once its subscription ends, it is deleted.
+    assert_eq!(bus.ack("workers", &[first[0].cursor.clone()]).await.unwrap(), 1);
+    drop(one_off);
+    consumers_until(&redis, "workers", <[String]>::is_empty).await;
+
+    // A named consumer stays.
+    let mut named = bus.subscribe_group("workers", Some("named"), Start::Oldest, Filter::all()).await.unwrap();
+    let second = bus.publish(vec![message("m2")]).await.unwrap();
+    assert_eq!(next_event(&mut named).await, second[0]);
+    assert_eq!(bus.ack("workers", &[second[0].cursor.clone()]).await.unwrap(), 1);
+    drop(named);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(consumers(&redis, "workers").await, ["named"]);
+
+    // A one-off consumer ending with an event pending stays, so the event is redelivered.
+    let mut holder = bus.subscribe_group("holders", None, Start::Oldest, Filter::all()).await.unwrap();
+    assert_eq!(next_event(&mut holder).await, first[0]);
+    let holder_name = consumers_until(&redis, "holders", |c| c.len() == 1).await.remove(0);
+    assert_ne!(holder_name, one_off_name, "one-off names are not reused");
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(consumers(&redis, "holders").await, [holder_name]);
 }
 
 #[tokio::test]
@@ -437,7 +540,7 @@ async fn shutdown_ends_subscriptions_with_unavailable() {
     let token = CancellationToken::new();
     let bus = connect_with(&redis, PREFIX, settings(), token.clone()).await;
     let mut sub = bus.subscribe(Start::Newest, Filter::all()).await.unwrap();
-    let mut group = bus.subscribe_group("workers", "a", Start::Newest, Filter::all()).await.unwrap();
+    let mut group = bus.subscribe_group("workers", Some("a"), Start::Newest, Filter::all()).await.unwrap();
     token.cancel();
     assert!(matches!(next(&mut sub).await, Err(BusError::Unavailable(_))));
     assert!(ends(&mut sub).await);

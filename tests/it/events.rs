@@ -5,12 +5,17 @@
 use std::{collections::HashSet, time::Duration};
 
 use tokio_stream::StreamExt as _;
-use tonic::{Code, Streaming};
+use tonic::{Code, Status, Streaming};
+use tonic_types::StatusExt as _;
 use wagate::pb::{
-    self, event::Kind, inbound_message::Content, message_content::Kind as Content2, subscribe_events_request::Start,
+    self, event::Kind, event_service_client::EventServiceClient, inbound_message::Content,
+    message_content::Kind as Content2, subscribe_events_request::Start,
 };
 
-use crate::support::{Backend, CONTACT, TestGateway, error_info, text};
+use crate::support::{
+    Backend, CONTACT, SECOND_ACCOUNT_KEY, SECOND_PHONE, SECOND_WABA, TestGateway, bearer, error_info, text,
+    webhook_fixture,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -282,7 +287,148 @@ async fn the_window_opens_with_an_inbound_message_and_guards_free_form_sends(bac
     messaging.send_message(text("Hi Ana!")).await.expect("free-form inside the window");
 }
 
+/// The default account's WABA, as the emulator and the fixtures have it.
+const WABA: &str = "109348720013455";
+
+/// The field paths of a status's BadRequest violations.
+fn violated_fields(status: &Status) -> Vec<String> {
+    let bad_request = status.get_details_bad_request().unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
+    bad_request.field_violations.into_iter().map(|v| v.field).collect()
+}
+
+async fn a_key_sees_only_the_account_level_events_of_its_own_accounts(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
+    let mut everything = gateway.events().await.subscribe_events(oldest()).await.unwrap().into_inner();
+    let mut second_account = EventServiceClient::with_interceptor(gateway.channel().await, bearer(SECOND_ACCOUNT_KEY));
+    let mut restricted = second_account.subscribe_events(oldest()).await.unwrap().into_inner();
+
+    // The default account's template update and account-level field: no phone number.
+    for fixture in ["webhook-template-status-update.json", "webhook-account-update.json"] {
+        assert_eq!(gateway.post_webhook(&webhook_fixture(fixture), None).await.status(), 200);
+    }
+    // The second account's template update, then a message to its number.
+    let template = String::from_utf8(webhook_fixture("webhook-template-status-update.json"))
+        .unwrap()
+        .replace(WABA, SECOND_WABA)
+        .replace("1938475610293847", "2938475610293847");
+    assert_eq!(gateway.post_webhook(template.as_bytes(), None).await.status(), 200);
+    let inbound = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"{SECOND_WABA}","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15557770002","phone_number_id":"{SECOND_PHONE}"}},"contacts":[{{"profile":{{"name":"Ana"}},"wa_id":"{CONTACT}"}}],"messages":[{{"from":"{CONTACT}","id":"wamid.second-1","timestamp":"1784020325","type":"text","text":{{"body":"hi"}}}}]}},"field":"messages"}}]}}]}}"#
+    );
+    assert_eq!(gateway.post_webhook(inbound.as_bytes(), None).await.status(), 200);
+
+    let mut all = Vec::new();
+    for _ in 0..4 {
+        let event = next(&mut everything).await;
+        all.push((event.waba_id, event.phone_number_id));
+    }
+    let expected = [(WABA, ""), (WABA, ""), (SECOND_WABA, ""), (SECOND_WABA, SECOND_PHONE)];
+    assert_eq!(all, expected.map(|(w, p)| (w.to_owned(), p.to_owned())), "a key with every number sees all");
+
+    // The restricted key: the first events it gets are its own account's.
+    let template = next(&mut restricted).await;
+    assert!(matches!(template.kind, Some(Kind::TemplateStatus(_))), "{template:?}");
+    assert_eq!(template.waba_id, SECOND_WABA, "another account's template update leaked: {template:?}");
+    let message = next(&mut restricted).await;
+    assert_eq!((message.waba_id.as_str(), message.phone_number_id.as_str()), (SECOND_WABA, SECOND_PHONE));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), restricted.next()).await.is_err(),
+        "nothing more for the restricted key"
+    );
+}
+
+async fn a_consumer_group_refuses_a_subscriber_with_another_filter(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
+    let group = |kinds: &[pb::EventKind]| pb::SubscribeEventsRequest {
+        consumer_group: "billing".into(),
+        kinds: kinds.iter().map(|k| (*k).into()).collect(),
+        ..oldest()
+    };
+    let mut client = gateway.events().await;
+    let _statuses = client.subscribe_events(group(&[pb::EventKind::Status])).await.unwrap();
+
+    let status = client.subscribe_events(group(&[pb::EventKind::Message])).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(error_info(&status).reason, "CONSUMER_GROUP_FILTER_MISMATCH");
+    assert!(status.message().contains("\"billing\"") && status.message().contains("same filter"), "{status:?}");
+
+    // The same filter joins; the same name under another key is another group.
+    let _joined = client.subscribe_events(group(&[pb::EventKind::Status])).await.unwrap();
+    let mut other_key = EventServiceClient::with_interceptor(gateway.channel().await, bearer(SECOND_ACCOUNT_KEY));
+    let _other = other_key.subscribe_events(group(&[pb::EventKind::Message])).await.unwrap();
+}
+
+async fn an_ack_with_a_bad_cursor_names_it(backend: Backend) {
+    let gateway = TestGateway::on(backend).await;
+    let stored = gateway.bus.publish(vec![bulk_event(0)]).await.unwrap();
+    let ack = pb::AckEventsRequest {
+        consumer_group: "billing".into(),
+        cursors: vec![stored[0].cursor.clone(), "nope".into()],
+    };
+    let status = gateway.events().await.ack_events(ack).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["cursors[1]"]);
+    assert!(status.message().contains("cursors[1]") && !status.message().contains("after_cursor"), "{status:?}");
+}
+
+#[tokio::test]
+async fn consumer_group_and_consumer_names_are_checked() {
+    let gateway = TestGateway::spawn().await;
+    let mut client = gateway.events().await;
+    let request = |group: &str, name: &str| pb::SubscribeEventsRequest {
+        consumer_group: group.into(),
+        consumer_name: name.into(),
+        ..oldest()
+    };
+    for (group, name, field) in [
+        ("billing team", "", "consumer_group"),
+        ("billing/eu", "", "consumer_group"),
+        (&"g".repeat(129), "", "consumer_group"),
+        ("billing", "worker#1", "consumer_name"),
+        ("billing", &"w".repeat(129), "consumer_name"),
+        ("billing", "wörker", "consumer_name"),
+    ] {
+        let status = client.subscribe_events(request(group, name)).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{group:?} {name:?}");
+        assert_eq!(violated_fields(&status), [field], "{group:?} {name:?}");
+    }
+    let ack = pb::AckEventsRequest { consumer_group: "a b".into(), cursors: vec![] };
+    assert_eq!(violated_fields(&client.ack_events(ack).await.unwrap_err()), ["consumer_group"]);
+
+    // Every allowed character, at the longest length.
+    let longest = format!("{}Az09._:-", "x".repeat(120));
+    client.subscribe_events(request(&longest, &longest)).await.expect("a valid group and name");
+    let ack = pb::AckEventsRequest { consumer_group: longest, cursors: vec![] };
+    assert_eq!(client.ack_events(ack).await.unwrap().into_inner().acknowledged, 0);
+}
+
+#[tokio::test]
+async fn a_cursor_from_a_previous_run_of_the_in_memory_log_is_refused() {
+    let before = TestGateway::spawn().await;
+    let old = before.bus.publish(vec![bulk_event(0)]).await.unwrap().remove(0).cursor;
+    drop(before);
+
+    // A restarted gateway has more events than the old cursor's number.
+    let after = TestGateway::spawn().await;
+    after.bus.publish((1..5).map(bulk_event).collect()).await.unwrap();
+    let mut client = after.events().await;
+    let status = client.subscribe_events(subscribe(Start::AfterCursor(old.clone()))).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(violated_fields(&status), ["after_cursor"]);
+    assert!(status.message().contains("previous run of the in-memory log"), "{status:?}");
+
+    // Its own cursors, the oldest and the newest still work.
+    let mut oldest = client.subscribe_events(oldest()).await.unwrap().into_inner();
+    let first = next(&mut oldest).await;
+    assert_eq!(bulk_index(&first), 1);
+    let mut resumed = client.subscribe_events(subscribe(Start::AfterCursor(first.cursor))).await.unwrap().into_inner();
+    assert_eq!(bulk_index(&next(&mut resumed).await), 2);
+}
+
 crate::on_both_backends!(
+    a_key_sees_only_the_account_level_events_of_its_own_accounts,
+    a_consumer_group_refuses_a_subscriber_with_another_filter,
+    an_ack_with_a_bad_cursor_names_it,
     a_send_yields_sent_delivered_and_read_events_in_order,
     a_subscriber_cut_off_while_1000_events_arrive_resumes_from_its_cursor,
     a_consumer_group_shares_events_and_redelivers_the_unacknowledged,

@@ -35,6 +35,12 @@ pub const KEY: &str = "test-key-full";
 pub const MEDIA_KEY: &str = "test-key-media-only";
 /// A key with the messages scope, for OTHER_PHONE only.
 pub const OTHER_PHONE_KEY: &str = "test-key-other-phone";
+/// The WABA of a second account configured on the gateway.
+pub const SECOND_WABA: &str = "209348720013455";
+/// The phone number id of the second account.
+pub const SECOND_PHONE: &str = "213502948871204";
+/// A key with the events scope, for SECOND_PHONE only.
+pub const SECOND_ACCOUNT_KEY: &str = "test-key-second-account";
 /// The webhook verify token.
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 /// The recipient used by most tests.
@@ -293,9 +299,9 @@ impl Builder {
         let emulator_addr = emulator.local_addr();
         let handle = emulator.handle();
         let token = self.graph_token.unwrap_or_else(|| self.emulator.access_token.clone());
-        let account = |phones: &[&str]| ResolvedAccount {
-            name: "test".into(),
-            waba_id: self.emulator.waba_id.clone(),
+        let account = |name: &str, waba_id: &str, phones: &[&str]| ResolvedAccount {
+            name: name.into(),
+            waba_id: waba_id.into(),
             phone_number_ids: phones.iter().map(|p| (*p).to_owned()).collect(),
             access_token: SecretString::from(token.clone()),
             app_secrets: vec![SecretString::from(self.emulator.app_secret.clone())],
@@ -319,11 +325,15 @@ impl Builder {
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
             webhook_max_body_bytes: 1 << 20,
             default_phone_number_id: PHONE.into(),
-            accounts: vec![account(&[PHONE, OTHER_PHONE])],
+            accounts: vec![
+                account("test", &self.emulator.waba_id, &[PHONE, OTHER_PHONE]),
+                account("second", SECOND_WABA, &[SECOND_PHONE]),
+            ],
             api_keys: vec![
                 key(KEY, &[Scope::Messages, Scope::Media, Scope::Templates, Scope::Events], PhoneNumbers::All),
                 key(MEDIA_KEY, &[Scope::Media], PhoneNumbers::All),
                 key(OTHER_PHONE_KEY, &[Scope::Messages], PhoneNumbers::Only([OTHER_PHONE.to_owned()].into())),
+                key(SECOND_ACCOUNT_KEY, &[Scope::Events], PhoneNumbers::Only([SECOND_PHONE.to_owned()].into())),
             ],
             redis: self.redis,
             bus: BusSettings {
