@@ -13,6 +13,8 @@
 //!   `sha256` whether it is hex (GET /{media-id}) or base64 (webhooks).
 //! - Uploads and downloads get [`TRANSFER_TIMEOUT`] instead of the client's
 //!   per-call timeout, which is sized for small JSON calls.
+//! - A lookup or delete always names the phone number that must own the media
+//!   (`?phone_number_id=`): one token reaches every number of its account.
 
 use std::{
     fmt, io,
@@ -28,7 +30,7 @@ use serde::{Deserialize, Deserializer, de};
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 
-use super::{Client, Error, Success, decode, transport};
+use super::{Client, Error, Success, decode, serde_util::string_or_number, transport};
 
 /// How long one upload or download may take end to end (100 MB at ~1.5 Mbit/s).
 pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -47,8 +49,8 @@ pub enum MediaKind {
     Document,
     /// image/jpeg, image/png; 5 MB.
     Image,
-    /// image/webp; 500 KB (animated; static stickers are capped at 100 KB by
-    /// Meta, which the gateway cannot tell apart without decoding the file).
+    /// image/webp; 500 KB when animated, 100 KB when static (the file's first
+    /// bytes tell: [`MediaKind::limit_for`]).
     Sticker,
     /// video/mp4, video/3gpp (and the common misspelling video/3gp); 16 MB.
     Video,
@@ -111,6 +113,26 @@ impl MediaKind {
         self.rule().max_bytes
     }
 
+    /// How many leading bytes of a file [`MediaKind::limit_for`] needs at most.
+    pub const SNIFF_LEN: usize = WEBP_HEADER_LEN;
+
+    /// The size limit of a file of this kind that starts with `prefix`, and
+    /// what to call the files it applies to; `None` while `prefix` is too short
+    /// to tell. Only stickers depend on their bytes: a WebP whose header shows
+    /// no animation is a `static sticker` (100 KB); an animated one, or bytes
+    /// that are not WebP at all (Meta judges those), keep the 500 KB of
+    /// [`MediaKind::max_bytes`].
+    pub fn limit_for(self, prefix: &[u8]) -> Option<(u64, &'static str)> {
+        if self != Self::Sticker {
+            return Some((self.max_bytes(), self.name()));
+        }
+        match webp_animation(prefix) {
+            WebpAnimation::Undecided => None,
+            WebpAnimation::Static => Some((STATIC_STICKER_MAX_BYTES, "static sticker")),
+            WebpAnimation::Animated | WebpAnimation::NotWebp => Some((self.max_bytes(), self.name())),
+        }
+    }
+
     /// The MIME types (essences) of this kind.
     pub fn mime_types(self) -> &'static [&'static str] {
         self.rule().mime_types
@@ -130,6 +152,50 @@ impl MediaKind {
 impl fmt::Display for MediaKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The limit of a static sticker; [`MediaKind::Sticker`]'s own limit is the
+/// animated one.
+const STATIC_STICKER_MAX_BYTES: u64 = 100 * KB;
+
+/// How many leading bytes of a WebP file [`webp_animation`] needs at most.
+const WEBP_HEADER_LEN: usize = 21;
+
+/// What the first bytes of a WebP file say about animation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WebpAnimation {
+    /// Too few bytes so far to tell.
+    Undecided,
+    /// A simple file (`VP8 ` or `VP8L` chunk), or an extended one (`VP8X`)
+    /// without the animation flag.
+    Static,
+    /// An extended file (`VP8X`) with the animation flag.
+    Animated,
+    /// Not a WebP file: Meta will judge it.
+    NotWebp,
+}
+
+/// Reads a WebP file's first bytes: `RIFF`, a size, `WEBP`, then the first
+/// chunk's FourCC, whose flags byte (offset 20) holds the animation bit
+/// 0x02 when it is `VP8X`.
+fn webp_animation(prefix: &[u8]) -> WebpAnimation {
+    const ANIMATION: u8 = 0x02;
+    let fits = |at: usize, expected: &[u8]| {
+        let got = prefix.get(at..).unwrap_or_default();
+        let n = got.len().min(expected.len());
+        got[..n] == expected[..n]
+    };
+    if !fits(0, b"RIFF") || !fits(8, b"WEBP") {
+        return WebpAnimation::NotWebp;
+    }
+    match (prefix.get(12..16), prefix.get(20)) {
+        (None, _) => WebpAnimation::Undecided,
+        (Some(b"VP8 " | b"VP8L"), _) => WebpAnimation::Static,
+        (Some(b"VP8X"), None) => WebpAnimation::Undecided,
+        (Some(b"VP8X"), Some(flags)) if flags & ANIMATION != 0 => WebpAnimation::Animated,
+        (Some(b"VP8X"), Some(_)) => WebpAnimation::Static,
+        (Some(_), _) => WebpAnimation::NotWebp,
     }
 }
 
@@ -203,20 +269,6 @@ fn u64_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::E
         Size::Number(n) => Ok(n),
         Size::Text(s) => s.trim().parse().map_err(|_| de::Error::custom(format!("file_size {s:?} is not a size"))),
     }
-}
-
-/// Graph ids are strings, but some answers write them as JSON numbers.
-pub(super) fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Text(String),
-        Number(u64),
-    }
-    Ok(match Id::deserialize(deserializer)? {
-        Id::Text(s) => s,
-        Id::Number(n) => n.to_string(),
-    })
 }
 
 #[derive(Deserialize)]
@@ -355,16 +407,18 @@ impl Client {
         Ok(uploaded.id)
     }
 
-    /// `GET /{media_id}[?phone_number_id=…]`: the media's URL, type, hash and size.
-    pub async fn get_media(&self, media_id: &str, phone_number_id: Option<&str>) -> Result<MediaInfo, Error> {
-        let query: Vec<(&str, &str)> = phone_number_id.map(|p| ("phone_number_id", p)).into_iter().collect();
-        self.get_json(media_id, &query).await
+    /// `GET /{media_id}?phone_number_id=…`: the media's URL, type, hash and
+    /// size. Graph answers only if the media belongs to `phone_number_id`: the
+    /// owner check is not optional, as one token reaches every number of its
+    /// account.
+    pub async fn get_media(&self, media_id: &str, phone_number_id: &str) -> Result<MediaInfo, Error> {
+        self.get_json(media_id, &[("phone_number_id", phone_number_id)]).await
     }
 
-    /// `DELETE /{media_id}[?phone_number_id=…]`.
-    pub async fn delete_media(&self, media_id: &str, phone_number_id: Option<&str>) -> Result<(), Error> {
-        let query: Vec<(&str, &str)> = phone_number_id.map(|p| ("phone_number_id", p)).into_iter().collect();
-        let answer: Success = self.delete_json(media_id, &query).await?;
+    /// `DELETE /{media_id}?phone_number_id=…`, only if the media belongs to
+    /// `phone_number_id`.
+    pub async fn delete_media(&self, media_id: &str, phone_number_id: &str) -> Result<(), Error> {
+        let answer: Success = self.delete_json(media_id, &[("phone_number_id", phone_number_id)]).await?;
         answer.check("media delete")
     }
 
@@ -406,6 +460,43 @@ mod tests {
         assert_eq!(human_size(16 * MB), "16 MB");
         assert_eq!(human_size(500 * KB), "500 KB");
         assert_eq!(human_size(12), "12 bytes");
+    }
+
+    /// A WebP header: RIFF, size, WEBP, the first chunk's FourCC, its size, then `flags`.
+    fn webp(fourcc: &[u8; 4], flags: u8) -> Vec<u8> {
+        let mut out = b"RIFF\x00\x10\x00\x00WEBP".to_vec();
+        out.extend_from_slice(fourcc);
+        out.extend_from_slice(&[10, 0, 0, 0, flags, 0, 0, 0]);
+        out
+    }
+
+    #[test]
+    fn webp_headers_tell_static_from_animated() {
+        use WebpAnimation::{Animated, NotWebp, Static, Undecided};
+        let animated = webp(b"VP8X", 0x02 | 0x10);
+        assert_eq!(webp_animation(&animated), Animated);
+        assert_eq!(webp_animation(&animated[..WEBP_HEADER_LEN]), Animated);
+        assert_eq!(webp_animation(&animated[..WEBP_HEADER_LEN - 1]), Undecided, "the flags byte is missing");
+        assert_eq!(webp_animation(&webp(b"VP8X", 0x10)), Static, "alpha only");
+        assert_eq!(webp_animation(&webp(b"VP8 ", 0x02)), Static, "a simple file has no flags byte");
+        assert_eq!(webp_animation(&webp(b"VP8L", 0)[..16]), Static);
+        assert_eq!(webp_animation(b""), Undecided);
+        assert_eq!(webp_animation(b"RIF"), Undecided);
+        assert_eq!(webp_animation(&animated[..11]), Undecided);
+        assert_eq!(webp_animation(b"\x89PNG"), NotWebp);
+        assert_eq!(webp_animation(b"RIFF\x00\x10\x00\x00WAVE"), NotWebp);
+        assert_eq!(webp_animation(&webp(b"ALPH", 0)), NotWebp);
+        assert_eq!(STATIC_STICKER_MAX_BYTES, 100 * 1024);
+    }
+
+    #[test]
+    fn only_sticker_limits_depend_on_the_bytes() {
+        let sticker = MediaKind::Sticker;
+        assert_eq!(sticker.limit_for(&webp(b"VP8 ", 0)), Some((100 * KB, "static sticker")));
+        assert_eq!(sticker.limit_for(&webp(b"VP8X", 0x02)), Some((500 * KB, "sticker")));
+        assert_eq!(sticker.limit_for(b"not a webp file"), Some((500 * KB, "sticker")));
+        assert_eq!(sticker.limit_for(b"RIFF"), None);
+        assert_eq!(MediaKind::Image.limit_for(b""), Some((5 * MB, "image")));
     }
 
     #[test]

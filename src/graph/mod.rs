@@ -11,6 +11,7 @@
 mod error;
 mod media;
 mod messages;
+mod serde_util;
 mod templates;
 
 use std::{fmt, time::Duration};

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Client, Error, Success, media::string_or_number};
+use super::{Client, Error, Success, serde_util::string_or_number};
 
 /// The fields every read asks for.
 const TEMPLATE_FIELDS: &str = "id,name,language,status,category,parameter_format,components,rejected_reason,quality_score,message_send_ttl_seconds";

@@ -9,17 +9,25 @@
 //!   once and aborts the request to Graph mid-body; so does any other failure
 //!   (a second metadata message, an empty upload, a client that goes away):
 //!   Graph never stores a partial file. Memory stays a few chunks, whatever
-//!   the file's size.
+//!   the file's size. A sticker's limit is decided by its first bytes: 100 KB
+//!   for a static WebP, 500 KB for an animated one.
 //! - A download starts with the media's description, then its bytes in
 //!   chunks of at most [`DOWNLOAD_CHUNK`] bytes; the bytes are hashed as they
 //!   pass, and a body whose SHA-256 (or length) differs from what Meta gave
 //!   ends the stream with DATA_LOSS after the last chunk, so a client must
 //!   not use the bytes before the stream ends cleanly.
+//! - Every call names the phone number it acts for to Graph (the default
+//!   number when the request names none), so a key only reaches the media of
+//!   the numbers it may use.
+//! - Transfers do not hold up a shutdown: once the server's shutdown token is
+//!   cancelled, an upload in flight is aborted toward Graph (nothing stored)
+//!   and a download stops; both end with UNAVAILABLE.
 
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{Shared, auth::Principal};
@@ -45,25 +53,39 @@ pub type DownloadStream = ReceiverStream<Result<pb::DownloadMediaResponse, Statu
 /// The MediaService implementation.
 pub struct Media {
     shared: Shared,
+    shutdown: CancellationToken,
 }
 
 impl Media {
-    /// The service over the gateway's shared state.
-    pub fn new(shared: Shared) -> Self {
-        Self { shared }
+    /// The service over the gateway's shared state; its transfers end when
+    /// `shutdown` is cancelled.
+    pub fn new(shared: Shared, shutdown: CancellationToken) -> Self {
+        Self { shared, shutdown }
     }
 
-    /// The phone number a request uses, its account, and the ownership check
-    /// to ask Graph for (only when the request names a number).
-    fn resolve<'a>(
-        &'a self,
-        principal: &Principal,
-        requested: &'a str,
-    ) -> Result<(&'a Account, Option<&'a str>), Error> {
+    /// The phone number a request uses (the default when it names none),
+    /// which is also the owner Graph must check the media against, and its
+    /// account.
+    fn resolve<'a>(&'a self, principal: &Principal, requested: &'a str) -> Result<(&'a Account, &'a str), Error> {
         let (phone_number_id, account) = self.shared.accounts.for_phone(requested)?;
         principal.check_phone(phone_number_id)?;
-        Ok((account.as_ref(), (!requested.is_empty()).then_some(phone_number_id)))
+        Ok((account.as_ref(), phone_number_id))
     }
+
+    /// Runs `work` until the server shuts down; then drops it (aborting what
+    /// it has in flight toward Graph) and ends the call with UNAVAILABLE.
+    async fn until_shutdown<T>(&self, work: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => Err(shutting_down().into()),
+            result = work => result,
+        }
+    }
+}
+
+/// Why a transfer was cut short by the server's shutdown.
+fn shutting_down() -> Error {
+    Error::Unavailable("the gateway is shutting down; retry".into())
 }
 
 /// The kind the contract names; `None` for UNSPECIFIED.
@@ -136,6 +158,33 @@ fn target(meta: &pb::UploadMediaMetadata) -> Result<Target, Error> {
     }
 }
 
+/// The size limit an upload is held to. A sticker's depends on its first
+/// bytes (static or animated), which are kept until they decide it.
+struct SizeLimit {
+    kind: MediaKind,
+    /// The limit in bytes and what to call the files it applies to, once decided.
+    decided: Option<(u64, &'static str)>,
+    /// The first bytes, while undecided.
+    prefix: Vec<u8>,
+}
+
+impl SizeLimit {
+    fn new(kind: MediaKind) -> Self {
+        Self { kind, decided: kind.limit_for(&[]), prefix: Vec::new() }
+    }
+
+    /// Takes the next chunk into account; returns the limit as it stands
+    /// (the largest limit of the kind while undecided).
+    fn observe(&mut self, chunk: &[u8]) -> (u64, &'static str) {
+        if self.decided.is_none() {
+            let wanted = MediaKind::SNIFF_LEN.saturating_sub(self.prefix.len()).min(chunk.len());
+            self.prefix.extend_from_slice(&chunk[..wanted]);
+            self.decided = self.kind.limit_for(&self.prefix);
+        }
+        self.decided.unwrap_or((self.kind.max_bytes(), self.kind.name()))
+    }
+}
+
 /// What the client sent, once every chunk reached the upload.
 struct Received {
     size: u64,
@@ -166,21 +215,21 @@ async fn pump(
 ) -> Result<Received, PumpError> {
     use upload_media_request::Part;
 
-    let limit = target.kind.max_bytes();
+    let mut limit = SizeLimit::new(target.kind);
     let mut size: u64 = 0;
     let mut hasher = Sha256::new();
     while let Some(message) = stream.message().await.map_err(PumpError::Client)? {
         match message.part {
             Some(Part::Chunk(chunk)) => {
                 size += chunk.len() as u64;
-                if size > limit {
+                let (max, what) = limit.observe(&chunk);
+                if size > max {
                     return Err(Error::OutOfRange {
                         reason: "MEDIA_TOO_LARGE",
                         message: format!(
-                            "the upload passed the {} limit of {} media ({limit} bytes for {}): it was stopped at \
+                            "the upload passed the {} limit of {what} media ({max} bytes for {}): it was stopped at \
                              {size} bytes and nothing was stored",
-                            graph::human_size(limit),
-                            target.kind,
+                            graph::human_size(max),
                             target.mime_type
                         ),
                     }
@@ -210,6 +259,16 @@ async fn pump(
     }
     sender.finish().await.map_err(|_| PumpError::Upstream)?;
     Ok(Received { size, sha256: hasher.finalize().into() })
+}
+
+/// The error of an upload that Graph answered before its body ended (only
+/// an error can make it do that) or whose body it stopped taking.
+fn early_answer(uploaded: Result<String, graph::Error>) -> Status {
+    match uploaded {
+        Err(e) => Error::from(e),
+        Ok(_) => Error::Internal("Graph accepted an upload before its end".into()),
+    }
+    .into()
 }
 
 /// The contract's description of a media object; the hash in hex.
@@ -261,9 +320,8 @@ async fn stream_body(
     Ok(())
 }
 
-#[tonic::async_trait]
-impl MediaService for Media {
-    async fn upload_media(
+impl Media {
+    async fn upload(
         &self,
         request: Request<Streaming<pb::UploadMediaRequest>>,
     ) -> Result<Response<pb::UploadMediaResponse>, Status> {
@@ -299,26 +357,13 @@ impl MediaService for Media {
         tokio::pin!(upload, pump);
         let received = tokio::select! {
             received = &mut pump => received,
-            uploaded = &mut upload => {
-                // Graph answered before the body ended: only an error can do that.
-                return Err(match uploaded {
-                    Err(e) => Error::from(e),
-                    Ok(_) => Error::Internal("Graph accepted an upload before its end".into()),
-                }
-                .into());
-            }
+            uploaded = &mut upload => return Err(early_answer(uploaded)),
         };
         let received = match received {
             Ok(received) => received,
             // Returning drops the upload mid-body: Graph stores nothing.
             Err(PumpError::Client(status)) => return Err(status),
-            Err(PumpError::Upstream) => {
-                return Err(match upload.await {
-                    Err(e) => Error::from(e),
-                    Ok(_) => Error::Internal("Graph accepted an upload before its end".into()),
-                }
-                .into());
-            }
+            Err(PumpError::Upstream) => return Err(early_answer(upload.await)),
         };
         let media_id = upload.await.map_err(Error::from)?;
         tracing::info!(%media_id, size = received.size, mime_type = %target.mime_type, "media uploaded");
@@ -329,21 +374,9 @@ impl MediaService for Media {
         }))
     }
 
-    async fn get_media(&self, request: Request<pb::GetMediaRequest>) -> Result<Response<pb::GetMediaResponse>, Status> {
-        let principal = Principal::of(&request)?;
-        let req = request.into_inner();
-        required_media_id(&req.media_id)?;
-        let (account, owner) = self.resolve(&principal, &req.phone_number_id)?;
-        let info = account.graph.get_media(&req.media_id, owner).await.map_err(Error::from)?;
-        Ok(Response::new(pb::GetMediaResponse { media: Some(media_message(&info)) }))
-    }
-
-    type DownloadMediaStream = DownloadStream;
-
-    async fn download_media(
-        &self,
-        request: Request<pb::DownloadMediaRequest>,
-    ) -> Result<Response<Self::DownloadMediaStream>, Status> {
+    /// Looks the media up, fetches its bytes and starts the producer that
+    /// streams them.
+    async fn download(&self, request: Request<pb::DownloadMediaRequest>) -> Result<DownloadStream, Status> {
         let principal = Principal::of(&request)?;
         let req = request.into_inner();
         required_media_id(&req.media_id)?;
@@ -361,16 +394,57 @@ impl MediaService for Media {
         let first =
             pb::DownloadMediaResponse { part: Some(download_media_response::Part::Media(media_message(&info))) };
         let announced = info.file_size;
+        let shutdown = self.shutdown.clone();
         // A producer task notices a client that goes away (its sends fail).
         tokio::spawn(async move {
-            if tx.send(Ok(first)).await.is_err() {
-                return;
-            }
-            if let Err(e) = stream_body(&mut download, &tx, expected, announced).await {
+            let body = async {
+                if tx.send(Ok(first)).await.is_err() {
+                    return Ok(());
+                }
+                stream_body(&mut download, &tx, expected, announced).await
+            };
+            let streamed = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => Err(shutting_down()),
+                streamed = body => streamed,
+            };
+            // Stop reading from Graph before waiting for the client.
+            drop(download);
+            if let Err(e) = streamed {
                 let _ = tx.send(Err(e.into())).await;
             }
         });
-        Ok(Response::new(ReceiverStream::new(rx)))
+        Ok(ReceiverStream::new(rx))
+    }
+}
+
+#[tonic::async_trait]
+impl MediaService for Media {
+    async fn upload_media(
+        &self,
+        request: Request<Streaming<pb::UploadMediaRequest>>,
+    ) -> Result<Response<pb::UploadMediaResponse>, Status> {
+        // Dropping the upload on shutdown drops its body's sender mid-way,
+        // which aborts the request to Graph as a passed limit does.
+        self.until_shutdown(self.upload(request)).await
+    }
+
+    async fn get_media(&self, request: Request<pb::GetMediaRequest>) -> Result<Response<pb::GetMediaResponse>, Status> {
+        let principal = Principal::of(&request)?;
+        let req = request.into_inner();
+        required_media_id(&req.media_id)?;
+        let (account, owner) = self.resolve(&principal, &req.phone_number_id)?;
+        let info = account.graph.get_media(&req.media_id, owner).await.map_err(Error::from)?;
+        Ok(Response::new(pb::GetMediaResponse { media: Some(media_message(&info)) }))
+    }
+
+    type DownloadMediaStream = DownloadStream;
+
+    async fn download_media(
+        &self,
+        request: Request<pb::DownloadMediaRequest>,
+    ) -> Result<Response<Self::DownloadMediaStream>, Status> {
+        self.until_shutdown(self.download(request)).await.map(Response::new)
     }
 
     async fn delete_media(

@@ -113,7 +113,10 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(MessagingServiceServer::with_interceptor(Messaging::new(shared.clone()), auth(Scope::Messages)))
-        .add_service(MediaServiceServer::with_interceptor(Media::new(shared.clone()), auth(Scope::Media)))
+        .add_service(MediaServiceServer::with_interceptor(
+            Media::new(shared.clone(), shutdown.clone()),
+            auth(Scope::Media),
+        ))
         .add_service(TemplateServiceServer::with_interceptor(Templates::new(shared.clone()), auth(Scope::Templates)))
         .add_service(EventServiceServer::with_interceptor(
             events::Events::new(shared, shutdown.clone()),

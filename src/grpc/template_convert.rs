@@ -18,6 +18,7 @@ use crate::{
     error::FieldViolation,
     graph::GraphTemplate,
     pb::{self, template_button::Kind as ButtonKind, template_component::Kind as ComponentKind},
+    policy::templates::{self, UnclosedPlaceholder},
 };
 
 // === limits (REFERENCE.md §4.1, §4.4) ===
@@ -219,14 +220,12 @@ fn is_language(s: &str) -> bool {
 
 // === placeholders ===
 
-/// The distinct placeholders of `text` in order of first appearance, or what is wrong with one.
+/// The distinct placeholders of `text` in order of first appearance, or what
+/// is wrong with the first bad one. The reading is the send check's
+/// ([`templates::placeholders`]); this adds what a new template must respect.
 fn placeholders(text: &str) -> Result<Vec<String>, String> {
-    let mut found: Vec<String> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let close = after.find("}}").ok_or("opens a placeholder with {{ that is never closed")?;
-        let name = after[..close].trim();
+    for name in templates::scan_placeholders(text) {
+        let name = name.map_err(|UnclosedPlaceholder| "opens a placeholder with {{ that is never closed")?;
         let positional = !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit());
         if positional && name.parse::<u32>().map_or(true, |n| n == 0) {
             return Err(format!("{{{{{name}}}}} is not a placeholder: positions start at {{{{1}}}}"));
@@ -236,12 +235,8 @@ fn placeholders(text: &str) -> Result<Vec<String>, String> {
                 "{{{{{name}}}}} is not a placeholder: use {{{{1}}}}, {{{{2}}}}… or lowercase names such as {{{{first_name}}}}"
             ));
         }
-        if !found.iter().any(|f| f == name) {
-            found.push(name.to_owned());
-        }
-        rest = &after[close + 2..];
     }
-    Ok(found)
+    Ok(templates::placeholders(text))
 }
 
 /// Checks a text's placeholders against the format; returns them.
@@ -944,6 +939,16 @@ mod tests {
     }
 
     #[test]
+    fn placeholder_names_are_checked_on_the_shared_reading() {
+        assert_eq!(placeholders("{{2}} {{1}} {{ 2 }}"), Ok(vec!["2".to_owned(), "1".to_owned()]));
+        assert_eq!(placeholders("Hi {{first_name}}"), Ok(vec!["first_name".to_owned()]));
+        assert!(placeholders("Hi {{Bad}} and {{1").unwrap_err().contains("{{Bad}} is not a placeholder"));
+        assert!(placeholders("Hi {{1}} and {{2").unwrap_err().contains("never closed"));
+        assert!(placeholders("Hi {{}}").unwrap_err().contains("{{}} is not a placeholder"));
+        assert!(placeholders("Hi {{0}}").unwrap_err().contains("positions start at {{1}}"));
+    }
+
+    #[test]
     fn create_bodies_match_the_samples() {
         assert_eq!(create_body(&order_shipped()).unwrap(), fixture!("template-create-request"));
         assert_eq!(create_body(&reservation()).unwrap(), fixture!("template-create-named-request"));
@@ -1082,6 +1087,7 @@ mod tests {
             ],
             category: 0,
             message_send_ttl_seconds: 0,
+            waba_id: String::new(),
         };
         assert_eq!(update_body(&req, &current).unwrap(), fixture!("template-edit-request"));
         let ttl_only = pb::UpdateTemplateRequest {

@@ -3,21 +3,26 @@
 //!
 //! Guarantees: a request names a configured WABA (or means the default
 //! number's), and a key restricted to some phone numbers only manages the
-//! templates of the WABAs that own them. `ListTemplates` pages with Graph's
-//! cursors: a page token is the `after` cursor of the previous page, opaque to
-//! the client, and is only valid with the same filters. Template ids alone
-//! (Get, Update) are resolved with the default account. Edits and deletions
-//! evict the template from the send-check cache at once.
+//! templates of the WABAs that own them. A template id (Get, Update) is only
+//! served when the template belongs to the request's WABA: one token may
+//! reach templates of several WABAs, so after Graph returns the template the
+//! WABA's own list (filtered by its name and language) must hold its id;
+//! otherwise it is NOT_FOUND with the same message as an id that does not
+//! exist. `ListTemplates` pages with Graph's cursors: a page token is the
+//! `after` cursor of the previous page, opaque to the client, and is only
+//! valid with the same filters. Edits and deletions evict the template from
+//! the send-check cache at once.
 
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::{Shared, auth::Principal, template_convert as convert};
 use crate::{
     accounts::Account,
     config::PhoneNumbers,
-    error::{Error, FieldViolation},
-    graph::TemplateQuery,
+    error::{Error, FieldViolation, graph_code},
+    graph::{self, GraphTemplate, TemplateQuery},
     pb::{self, template_service_server::TemplateService},
+    policy::templates::{LookupError, templates_named},
 };
 
 /// The page size when the request leaves it at 0.
@@ -59,6 +64,55 @@ impl Templates {
 
 fn required(field: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() { Err(Error::Invalid(vec![FieldViolation::new(field, "is required")])) } else { Ok(()) }
+}
+
+/// A template id: required, and a Graph id (it becomes a URL path).
+fn required_template_id(template_id: &str) -> Result<(), Error> {
+    required("template_id", template_id)?;
+    if !template_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(Error::Invalid(vec![FieldViolation::new(
+            "template_id",
+            format!("{template_id:?} is not a template id (Graph ids are digits)"),
+        )]));
+    }
+    Ok(())
+}
+
+/// The one answer for a template id the WABA does not hold, whether it does
+/// not exist at all or belongs to another WABA.
+fn not_in_waba(template_id: &str, waba_id: &str) -> Error {
+    Error::NotFound(format!("template {template_id} does not exist in WhatsApp Business Account {waba_id}"))
+}
+
+/// Whether Graph said the object does not exist.
+fn is_not_found(e: &graph::Error) -> bool {
+    matches!(e, graph::Error::Api(api) if graph_code(api.code, api.subcode, api.http_status) == Code::NotFound)
+}
+
+/// The template `template_id` as Graph returns it, if it belongs to WABA
+/// `waba_id` (see the module guarantees).
+async fn owned_template(account: &Account, waba_id: &str, template_id: &str) -> Result<GraphTemplate, Error> {
+    let template = match account.graph.get_template(template_id).await {
+        Ok(template) => template,
+        Err(e) if is_not_found(&e) => return Err(not_in_waba(template_id, waba_id)),
+        Err(e) => return Err(e.into()),
+    };
+    let language = Some(template.language.as_str()).filter(|l| !l.is_empty());
+    match templates_named(&account.graph, waba_id, &template.name, language).await {
+        Ok(named) if named.iter().any(|t| t.id == template.id) => Ok(template),
+        Ok(_) => Err(not_in_waba(template_id, waba_id)),
+        Err(LookupError::Graph(e)) if is_not_found(&e) => Err(not_in_waba(template_id, waba_id)),
+        Err(LookupError::Graph(e)) => Err(e.into()),
+        // Not confirmed, so not served; the name is not told, as the
+        // template may belong to another WABA.
+        Err(LookupError::TooManyMatches { .. }) => Err(Error::Precondition {
+            reason: "TEMPLATE_OWNERSHIP_UNCONFIRMED",
+            message: format!(
+                "cannot confirm that template {template_id} belongs to WhatsApp Business Account {waba_id}: too many \
+                 of its templates have similar names; use ListTemplates with a name filter instead"
+            ),
+        }),
+    }
 }
 
 /// Checks the list request and maps its filters to Graph's spelling.
@@ -129,9 +183,9 @@ impl TemplateService for Templates {
     ) -> Result<Response<pb::GetTemplateResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.into_inner();
-        required("template_id", &req.template_id)?;
-        let (waba_id, account) = self.account(&principal, "")?;
-        let template = account.graph.get_template(&req.template_id).await.map_err(Error::from)?;
+        required_template_id(&req.template_id)?;
+        let (waba_id, account) = self.account(&principal, &req.waba_id)?;
+        let template = owned_template(account, waba_id, &req.template_id).await?;
         Ok(Response::new(pb::GetTemplateResponse { template: Some(convert::template_from_graph(&template, waba_id)) }))
     }
 
@@ -156,11 +210,11 @@ impl TemplateService for Templates {
     ) -> Result<Response<pb::UpdateTemplateResponse>, Status> {
         let principal = Principal::of(&request)?;
         let req = request.into_inner();
-        required("template_id", &req.template_id)?;
-        let (_, account) = self.account(&principal, "")?;
+        required_template_id(&req.template_id)?;
+        let (waba_id, account) = self.account(&principal, &req.waba_id)?;
         // The rules for the new components depend on the category and
         // parameter format the template already has.
-        let current = account.graph.get_template(&req.template_id).await.map_err(Error::from)?;
+        let current = owned_template(account, waba_id, &req.template_id).await?;
         let body = convert::update_body(&req, &current).map_err(Error::from)?;
         account.graph.update_template(&req.template_id, &body).await.map_err(Error::from)?;
         self.shared.templates.forget_id(&req.template_id);

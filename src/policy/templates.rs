@@ -21,8 +21,12 @@
 //!   ([`TemplateCache::run_invalidator`]): without one, or after the
 //!   subscription broke (and the cache was cleared), every send asks Graph.
 //! - When Graph cannot be asked (an outage, a token without template
-//!   permission), the send is not blocked: Meta checks it anyway, and the
-//!   failure is logged.
+//!   permission), or when more templates match the name than a lookup reads
+//!   ([`LOOKUP_PAGES`] pages: Graph's name filter matches parts of names), the
+//!   send is not blocked: Meta checks it anyway, and the failure is logged.
+//! - [`placeholders`] is the gateway's one reading of `{{…}}` placeholders;
+//!   template creation ([`crate::grpc::template_convert`]) checks the names
+//!   it yields.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -36,7 +40,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     bus::{Bus, Filter, Start},
-    config::PhoneNumbers,
     error::{Error, FieldViolation},
     graph::{self, GraphTemplate, TemplateQuery},
     pb::{self, template_parameter::Value as ParamValue},
@@ -45,9 +48,10 @@ use crate::{
 /// How long an approved template is trusted without an event about it.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(15 * 60);
 
-/// The page size and page count of a lookup by name.
+/// The page size of a lookup by name.
 const LOOKUP_PAGE: u32 = 100;
-const LOOKUP_PAGES: usize = 5;
+/// The most pages a lookup by name reads.
+pub const LOOKUP_PAGES: u32 = 5;
 
 /// The field of a send that holds the template.
 const FIELD: &str = "content.template";
@@ -186,18 +190,44 @@ impl TemplateShape {
     }
 }
 
-/// The distinct `{{…}}` placeholders of `text`, in order of first appearance.
-fn placeholders(text: &str) -> Vec<String> {
+/// A `{{` that no `}}` closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnclosedPlaceholder;
+
+/// Every `{{…}}` placeholder of `text` as written (trimmed, possibly empty),
+/// in order, repeats included; a `{{` that is never closed ends the scan
+/// with [`UnclosedPlaceholder`].
+pub fn scan_placeholders(text: &str) -> impl Iterator<Item = Result<&str, UnclosedPlaceholder>> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let Some(open) = current.find("{{") else {
+            rest = None;
+            return None;
+        };
+        let after = &current[open + 2..];
+        match after.find("}}") {
+            Some(close) => {
+                rest = Some(&after[close + 2..]);
+                Some(Ok(after[..close].trim()))
+            }
+            None => {
+                rest = None;
+                Some(Err(UnclosedPlaceholder))
+            }
+        }
+    })
+}
+
+/// The distinct, non-empty placeholders of `text`, in order of first
+/// appearance, up to an unclosed `{{`. Lenient, as Meta already accepted the
+/// templates this reads; creation checks the names first.
+pub fn placeholders(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { break };
-        let name = after[..close].trim();
+    for name in scan_placeholders(text).map_while(Result::ok) {
         if !name.is_empty() && !found.iter().any(|f| f == name) {
             found.push(name.to_owned());
         }
-        rest = &after[close + 2..];
     }
     found
 }
@@ -462,6 +492,24 @@ struct Inner {
     live: bool,
 }
 
+/// Why the templates of a name could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// Graph failed.
+    #[error(transparent)]
+    Graph(#[from] graph::Error),
+    /// More templates match the name than a lookup reads, so the one looked
+    /// for may be on a page it did not read.
+    #[error(
+        "more than {max} templates match the name {name:?}; the lookup stopped after {LOOKUP_PAGES} pages",
+        max = LOOKUP_PAGE * LOOKUP_PAGES
+    )]
+    TooManyMatches {
+        /// The name looked up.
+        name: String,
+    },
+}
+
 /// What Graph knows about a (name, language).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -565,7 +613,7 @@ impl TemplateCache {
         waba_id: &str,
         name: &str,
         language: &str,
-    ) -> Result<Lookup, graph::Error> {
+    ) -> Result<Lookup, LookupError> {
         let key = Key::new(waba_id, name, language);
         let epoch = {
             let mut inner = self.lock();
@@ -577,7 +625,7 @@ impl TemplateCache {
             }
             inner.epoch
         };
-        let found = fetch(graph, waba_id, name).await?;
+        let found = templates_named(graph, waba_id, name, None).await?;
         let mut inner = self.lock();
         let store = inner.live && inner.epoch == epoch;
         let mut answer = None;
@@ -653,12 +701,8 @@ impl TemplateCache {
     /// what they make stale. When the subscription breaks (a lag, a Redis
     /// outage) the cache is cleared and stops storing until it is back.
     pub async fn run_invalidator(self: Arc<Self>, bus: Bus, shutdown: CancellationToken) {
-        let filter = Filter {
-            allowed: PhoneNumbers::All,
-            phone_number_ids: HashSet::new(),
-            kinds: [pb::EventKind::TemplateStatus, pb::EventKind::TemplateCategory].into(),
-            contacts: HashSet::new(),
-        };
+        let filter =
+            Filter { kinds: [pb::EventKind::TemplateStatus, pb::EventKind::TemplateCategory].into(), ..Filter::all() };
         let mut backoff = Duration::from_millis(250);
         loop {
             let subscribed = tokio::select! {
@@ -703,22 +747,34 @@ impl TemplateCache {
     }
 }
 
-/// Every template named exactly `name`, in any language.
-async fn fetch(graph: &graph::Client, waba_id: &str, name: &str) -> Result<Vec<GraphTemplate>, graph::Error> {
+/// Every template of WABA `waba_id` named exactly `name`, in `language` or
+/// in any. Graph's name filter matches parts of names, so this pages through
+/// every match, up to [`LOOKUP_PAGES`] pages: more is
+/// [`LookupError::TooManyMatches`], never a partial answer.
+pub async fn templates_named(
+    graph: &graph::Client,
+    waba_id: &str,
+    name: &str,
+    language: Option<&str>,
+) -> Result<Vec<GraphTemplate>, LookupError> {
     let mut found = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..LOOKUP_PAGES {
-        let query =
-            TemplateQuery { limit: LOOKUP_PAGE, after: after.as_deref(), name: Some(name), ..Default::default() };
+        let query = TemplateQuery {
+            limit: LOOKUP_PAGE,
+            after: after.as_deref(),
+            name: Some(name),
+            languages: language.into_iter().collect(),
+            ..Default::default()
+        };
         let page = graph.list_templates(waba_id, &query).await?;
-        // Graph's name filter matches parts of names.
         found.extend(page.templates.into_iter().filter(|t| t.name == name));
         match page.next_after {
             Some(next) => after = Some(next),
-            None => break,
+            None => return Ok(found),
         }
     }
-    Ok(found)
+    Err(LookupError::TooManyMatches { name: name.to_owned() })
 }
 
 #[cfg(test)]
@@ -972,5 +1028,14 @@ mod tests {
         assert_eq!(placeholders("{{2}} {{1}} {{ 2 }}"), ["2", "1"]);
         assert_eq!(placeholders("no vars"), Vec::<String>::new());
         assert_eq!(placeholders("open {{1"), Vec::<String>::new());
+        assert_eq!(placeholders("{{}} {{a}} then {{b"), ["a"]);
+    }
+
+    #[test]
+    fn a_scan_yields_every_placeholder_as_written() {
+        let scanned: Vec<_> = scan_placeholders("{{ 1 }}{{}}{{1}} {{x").collect();
+        assert_eq!(scanned, [Ok("1"), Ok(""), Ok("1"), Err(UnclosedPlaceholder)]);
+        assert_eq!(scan_placeholders("}} no {{ opening").count(), 1);
+        assert_eq!(scan_placeholders("plain").next(), None);
     }
 }

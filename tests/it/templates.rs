@@ -1,6 +1,7 @@
 //! TemplateService end to end against the emulator: create → PENDING then
 //! APPROVED events → send → a wrong send refused before Meta → paging →
-//! update → delete; and template sends checked against their placeholders.
+//! update → delete; template sends checked against their placeholders; a
+//! template id served only from the WABA it belongs to.
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -8,14 +9,21 @@ use serde_json::json;
 use tokio_stream::StreamExt as _;
 use tonic::{Code, Streaming, service::interceptor::InterceptedService, transport::Channel};
 use tonic_types::StatusExt as _;
-use wagate::pb::{
-    self, event::Kind, message_content::Kind as Content, subscribe_events_request::Start,
-    template_button::Kind as ButtonKind, template_button_parameter::Value as ButtonValue,
-    template_component::Kind as ComponentKind, template_parameter::Value as ParamValue,
-    template_service_client::TemplateServiceClient,
+use wagate::{
+    config::{PhoneNumbers, Scope},
+    emulator::{EmulatorConfig, Fault, FaultKind},
+    pb::{
+        self, event::Kind, message_content::Kind as Content, subscribe_events_request::Start,
+        template_button::Kind as ButtonKind, template_button_parameter::Value as ButtonValue,
+        template_component::Kind as ComponentKind, template_parameter::Value as ParamValue,
+        template_service_client::TemplateServiceClient,
+    },
 };
 
-use crate::support::{Bearer, CONTACT, KEY, TestGateway, bearer, error_info};
+use crate::{
+    media::{Custom, CustomAccount, api_key},
+    support::{Bearer, CONTACT, KEY, PHONE, TestGateway, bearer, error_info},
+};
 
 /// The failure bound of every wait.
 const WAIT: Duration = Duration::from_secs(10);
@@ -134,6 +142,10 @@ fn shipped_send(name: &str, body_values: &[&str]) -> pb::SendMessageRequest {
     })
 }
 
+fn get(template_id: &str) -> pb::GetTemplateRequest {
+    pb::GetTemplateRequest { template_id: template_id.into(), ..Default::default() }
+}
+
 fn violated_fields(status: &tonic::Status) -> Vec<String> {
     let bad = status.get_details_bad_request().unwrap_or_else(|| panic!("no BadRequest in {status:?}"));
     bad.field_violations.into_iter().map(|v| v.field).collect()
@@ -168,7 +180,7 @@ async fn create_review_send_page_update_and_delete() {
     assert!(gateway.sent_bodies().is_empty(), "the wrong send reached the emulator");
 
     // Get shows what was created.
-    let got = templates.get_template(pb::GetTemplateRequest { template_id: created.id.clone() }).await.unwrap();
+    let got = templates.get_template(get(&created.id)).await.unwrap();
     let got = got.into_inner().template.expect("template");
     assert_eq!((got.name.as_str(), got.status()), ("order_shipped", pb::TemplateStatus::Approved));
     assert_eq!(got.components, components);
@@ -239,7 +251,7 @@ async fn create_review_send_page_update_and_delete() {
         })
         .await
         .unwrap();
-    let got = templates.get_template(pb::GetTemplateRequest { template_id: created.id.clone() }).await.unwrap();
+    let got = templates.get_template(get(&created.id)).await.unwrap();
     let got = got.into_inner().template.unwrap();
     assert!(
         matches!(got.status(), pb::TemplateStatus::Pending | pb::TemplateStatus::Approved),
@@ -267,7 +279,7 @@ async fn create_review_send_page_update_and_delete() {
         })
         .await
         .unwrap();
-    let status = templates.get_template(pb::GetTemplateRequest { template_id: created.id.clone() }).await.unwrap_err();
+    let status = templates.get_template(get(&created.id)).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound, "{status:?}");
     let status =
         messaging.send_message(shipped_send("order_shipped", &["Ana", "$84.50", "July 15"])).await.unwrap_err();
@@ -465,4 +477,99 @@ async fn category_and_quality_changes_arrive_as_typed_events() {
     admin("quality", json!({"new_quality_score": "YELLOW"})).await;
     let Some(Kind::TemplateQuality(update)) = next_event(&mut events).await.kind else { panic!("a quality update") };
     assert_eq!(update.new_quality_score(), pb::QualityScore::Yellow);
+}
+
+#[tokio::test]
+async fn a_template_id_is_served_only_from_the_waba_it_belongs_to() {
+    // Two WABAs behind one token: the default one (its number unknown to the
+    // emulator, which holds no template of it) and the emulator's.
+    let (default_waba, default_phone) = ("100000000000001", "113502948870001");
+    let waba = EmulatorConfig::default().waba_id;
+    let accounts = [
+        CustomAccount { waba_id: default_waba, phone_number_ids: &[default_phone] },
+        CustomAccount { waba_id: &waba, phone_number_ids: &[PHONE] },
+    ];
+    let keys = vec![
+        api_key("default-waba", &[Scope::Templates], PhoneNumbers::Only([default_phone.to_owned()].into())),
+        api_key("other-waba", &[Scope::Templates], PhoneNumbers::Only([PHONE.to_owned()].into())),
+        api_key(KEY, &[Scope::Templates], PhoneNumbers::All),
+    ];
+    let gateway = Custom::spawn(default_phone, &accounts, keys).await;
+    gateway.emulator.add_template("greeting", "en_US", "UTILITY", json!([{"type": "BODY", "text": "Hello!"}])).unwrap();
+    let channel = gateway.channel().await;
+    let client = |key: &str| TemplateServiceClient::with_interceptor(channel.clone(), bearer(key));
+    let (mut default_key, mut other_key, mut full_key) = (client("default-waba"), client("other-waba"), client(KEY));
+    let in_waba = |id: &str, waba_id: &str| pb::GetTemplateRequest { template_id: id.into(), waba_id: waba_id.into() };
+
+    // A key limited to the non-default WABA reaches its own templates.
+    let listed = other_key
+        .list_templates(pb::ListTemplatesRequest {
+            waba_id: waba.clone(),
+            name: "greeting".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id = listed.templates[0].id.clone();
+    let got = other_key.get_template(in_waba(&id, &waba)).await.expect("its own WABA's template").into_inner();
+    let got = got.template.unwrap();
+    assert_eq!((got.name.as_str(), got.waba_id.as_str()), ("greeting", waba.as_str()));
+    let status = other_key.get_template(get(&id)).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "the default WABA is not the key's: {status:?}");
+
+    // A key of the default WABA cannot read or edit it by id, though the
+    // token reaches it; the answer is that of an id that does not exist.
+    let status = default_key.get_template(get(&id)).await.expect_err("another WABA's template");
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    let unknown = "1234567890123456";
+    let missing = default_key.get_template(get(unknown)).await.unwrap_err();
+    assert_eq!((missing.code(), missing.message().replace(unknown, &id)), (Code::NotFound, status.message().into()));
+    let edit = |waba_id: &str| pb::UpdateTemplateRequest {
+        template_id: id.clone(),
+        message_send_ttl_seconds: 3600,
+        waba_id: waba_id.into(),
+        ..Default::default()
+    };
+    let status = default_key.update_template(edit("")).await.expect_err("editing another WABA's template");
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    let status = full_key.get_template(in_waba(&id, default_waba)).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "named with the wrong WABA: {status:?}");
+    let unchanged = full_key.get_template(in_waba(&id, &waba)).await.unwrap().into_inner().template.unwrap();
+    assert_eq!(unchanged.status(), pb::TemplateStatus::Approved, "the refused edit did not reach Meta");
+
+    // A WABA whose list holds another template of that name, not this id,
+    // does not own it either.
+    let other = json!({"id": "1111111111111111", "name": "greeting", "language": "en_US", "status": "APPROVED"});
+    gateway.emulator.inject_fault(Fault {
+        count: 1,
+        kind: FaultKind::RawStatus { http_status: 200, body: json!({"data": [other]}).to_string() },
+        path_contains: Some("/message_templates".into()),
+    });
+    let status = other_key.get_template(in_waba(&id, &waba)).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+
+    // Its own WABA's key edits it.
+    other_key.update_template(edit(&waba)).await.expect("an edit in its own WABA");
+    let edited = other_key.get_template(in_waba(&id, &waba)).await.unwrap().into_inner().template.unwrap();
+    assert_eq!(edited.message_send_ttl_seconds, 3600);
+}
+
+#[tokio::test]
+async fn a_name_that_matches_too_many_templates_leaves_the_send_check_to_meta() {
+    let gateway = TestGateway::spawn().await;
+    // Graph's name filter matches parts of names: "promo" matches all of
+    // these, and the template itself comes after the lookup's last page.
+    for i in 0..500 {
+        gateway.add_template(&format!("promo_{i:03}"), "en_US", "MARKETING", json!([{"type": "BODY", "text": "Sale"}]));
+    }
+    gateway.add_template("promo", "en_US", "MARKETING", json!([{"type": "BODY", "text": "Hello!"}]));
+    let send = send_template(pb::TemplateMessage {
+        name: "promo".into(),
+        language_code: "en_US".into(),
+        ..Default::default()
+    });
+    let sent = gateway.messaging().await.send_message(send).await.expect("the send goes to Meta, which has it");
+    assert!(sent.into_inner().message_id.starts_with("wamid."));
+    assert_eq!(gateway.take_only_sent()["template"]["name"], "promo");
 }

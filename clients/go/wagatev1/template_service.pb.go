@@ -198,7 +198,10 @@ func (x *CreateTemplateResponse) GetCategory() TemplateCategory {
 type GetTemplateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The template id.
-	TemplateId    string `protobuf:"bytes,1,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
+	TemplateId string `protobuf:"bytes,1,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
+	// The WhatsApp Business Account the template belongs to; empty means the
+	// default account's. The key must be allowed one of its phone numbers.
+	WabaId        string `protobuf:"bytes,2,opt,name=waba_id,json=wabaId,proto3" json:"waba_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +239,13 @@ func (*GetTemplateRequest) Descriptor() ([]byte, []int) {
 func (x *GetTemplateRequest) GetTemplateId() string {
 	if x != nil {
 		return x.TemplateId
+	}
+	return ""
+}
+
+func (x *GetTemplateRequest) GetWabaId() string {
+	if x != nil {
+		return x.WabaId
 	}
 	return ""
 }
@@ -452,8 +462,11 @@ type UpdateTemplateRequest struct {
 	Category TemplateCategory `protobuf:"varint,3,opt,name=category,proto3,enum=wagate.v1.TemplateCategory" json:"category,omitempty"`
 	// The new TTL in seconds; 0 keeps it.
 	MessageSendTtlSeconds int32 `protobuf:"varint,4,opt,name=message_send_ttl_seconds,json=messageSendTtlSeconds,proto3" json:"message_send_ttl_seconds,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The WhatsApp Business Account the template belongs to; empty means the
+	// default account's. The key must be allowed one of its phone numbers.
+	WabaId        string `protobuf:"bytes,5,opt,name=waba_id,json=wabaId,proto3" json:"waba_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateTemplateRequest) Reset() {
@@ -512,6 +525,13 @@ func (x *UpdateTemplateRequest) GetMessageSendTtlSeconds() int32 {
 		return x.MessageSendTtlSeconds
 	}
 	return 0
+}
+
+func (x *UpdateTemplateRequest) GetWabaId() string {
+	if x != nil {
+		return x.WabaId
+	}
+	return ""
 }
 
 // The result of an edit.
@@ -671,10 +691,11 @@ const file_wagate_v1_template_service_proto_rawDesc = "" +
 	"\x16CreateTemplateResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x19.wagate.v1.TemplateStatusR\x06status\x127\n" +
-	"\bcategory\x18\x03 \x01(\x0e2\x1b.wagate.v1.TemplateCategoryR\bcategory\"5\n" +
+	"\bcategory\x18\x03 \x01(\x0e2\x1b.wagate.v1.TemplateCategoryR\bcategory\"N\n" +
 	"\x12GetTemplateRequest\x12\x1f\n" +
 	"\vtemplate_id\x18\x01 \x01(\tR\n" +
-	"templateId\"F\n" +
+	"templateId\x12\x17\n" +
+	"\awaba_id\x18\x02 \x01(\tR\x06wabaId\"F\n" +
 	"\x13GetTemplateResponse\x12/\n" +
 	"\btemplate\x18\x01 \x01(\v2\x13.wagate.v1.TemplateR\btemplate\"\x91\x02\n" +
 	"\x14ListTemplatesRequest\x12\x17\n" +
@@ -690,7 +711,7 @@ const file_wagate_v1_template_service_proto_rawDesc = "" +
 	"\tlanguages\x18\a \x03(\tR\tlanguages\"r\n" +
 	"\x15ListTemplatesResponse\x121\n" +
 	"\ttemplates\x18\x01 \x03(\v2\x13.wagate.v1.TemplateR\ttemplates\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe8\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x81\x02\n" +
 	"\x15UpdateTemplateRequest\x12\x1f\n" +
 	"\vtemplate_id\x18\x01 \x01(\tR\n" +
 	"templateId\x12<\n" +
@@ -698,7 +719,8 @@ const file_wagate_v1_template_service_proto_rawDesc = "" +
 	"components\x18\x02 \x03(\v2\x1c.wagate.v1.TemplateComponentR\n" +
 	"components\x127\n" +
 	"\bcategory\x18\x03 \x01(\x0e2\x1b.wagate.v1.TemplateCategoryR\bcategory\x127\n" +
-	"\x18message_send_ttl_seconds\x18\x04 \x01(\x05R\x15messageSendTtlSeconds\"\x18\n" +
+	"\x18message_send_ttl_seconds\x18\x04 \x01(\x05R\x15messageSendTtlSeconds\x12\x17\n" +
+	"\awaba_id\x18\x05 \x01(\tR\x06wabaId\"\x18\n" +
 	"\x16UpdateTemplateResponse\"e\n" +
 	"\x15DeleteTemplateRequest\x12\x17\n" +
 	"\awaba_id\x18\x01 \x01(\tR\x06wabaId\x12\x12\n" +

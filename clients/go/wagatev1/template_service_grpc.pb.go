@@ -34,11 +34,14 @@ const (
 type TemplateServiceClient interface {
 	// Submits a new template for review; it starts PENDING.
 	CreateTemplate(ctx context.Context, in *CreateTemplateRequest, opts ...grpc.CallOption) (*CreateTemplateResponse, error)
-	// Gets one template by id.
+	// Gets one template by id, from the WhatsApp Business Account the request
+	// names; a template of another account is NOT_FOUND.
 	GetTemplate(ctx context.Context, in *GetTemplateRequest, opts ...grpc.CallOption) (*GetTemplateResponse, error)
 	// Lists templates, a page at a time, with filters.
 	ListTemplates(ctx context.Context, in *ListTemplatesRequest, opts ...grpc.CallOption) (*ListTemplatesResponse, error)
 	// Edits a template's components, category or TTL; it goes back to review.
+	// The template must belong to the WhatsApp Business Account the request
+	// names (NOT_FOUND otherwise).
 	UpdateTemplate(ctx context.Context, in *UpdateTemplateRequest, opts ...grpc.CallOption) (*UpdateTemplateResponse, error)
 	// Deletes a template: every language of a name, or one template id.
 	DeleteTemplate(ctx context.Context, in *DeleteTemplateRequest, opts ...grpc.CallOption) (*DeleteTemplateResponse, error)
@@ -110,11 +113,14 @@ func (c *templateServiceClient) DeleteTemplate(ctx context.Context, in *DeleteTe
 type TemplateServiceServer interface {
 	// Submits a new template for review; it starts PENDING.
 	CreateTemplate(context.Context, *CreateTemplateRequest) (*CreateTemplateResponse, error)
-	// Gets one template by id.
+	// Gets one template by id, from the WhatsApp Business Account the request
+	// names; a template of another account is NOT_FOUND.
 	GetTemplate(context.Context, *GetTemplateRequest) (*GetTemplateResponse, error)
 	// Lists templates, a page at a time, with filters.
 	ListTemplates(context.Context, *ListTemplatesRequest) (*ListTemplatesResponse, error)
 	// Edits a template's components, category or TTL; it goes back to review.
+	// The template must belong to the WhatsApp Business Account the request
+	// names (NOT_FOUND otherwise).
 	UpdateTemplate(context.Context, *UpdateTemplateRequest) (*UpdateTemplateResponse, error)
 	// Deletes a template: every language of a name, or one template id.
 	DeleteTemplate(context.Context, *DeleteTemplateRequest) (*DeleteTemplateResponse, error)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from wagate.v1 import template_pb2 as wagate_dot_v1_dot_template__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wagate/v1/template_service.proto\x12\twagate.v1\x1a\x18wagate/v1/template.proto\"\xa8\x02\n\x15\x43reateTemplateRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12-\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12<\n\x10parameter_format\x18\x05 \x01(\x0e\x32\".wagate.v1.TemplateParameterFormat\x12\x30\n\ncomponents\x18\x06 \x03(\x0b\x32\x1c.wagate.v1.TemplateComponent\x12\x1d\n\x15\x61llow_category_change\x18\x07 \x01(\x08\x12 \n\x18message_send_ttl_seconds\x18\x08 \x01(\x05\"~\n\x16\x43reateTemplateResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x06status\x18\x02 \x01(\x0e\x32\x19.wagate.v1.TemplateStatus\x12-\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\")\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\"<\n\x13GetTemplateResponse\x12%\n\x08template\x18\x01 \x01(\x0b\x32\x13.wagate.v1.Template\"\xcd\x01\n\x14ListTemplatesRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12+\n\x08statuses\x18\x05 \x03(\x0e\x32\x19.wagate.v1.TemplateStatus\x12/\n\ncategories\x18\x06 \x03(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12\x11\n\tlanguages\x18\x07 \x03(\t\"X\n\x15ListTemplatesResponse\x12&\n\ttemplates\x18\x01 \x03(\x0b\x32\x13.wagate.v1.Template\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xaf\x01\n\x15UpdateTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x30\n\ncomponents\x18\x02 \x03(\x0b\x32\x1c.wagate.v1.TemplateComponent\x12-\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12 \n\x18message_send_ttl_seconds\x18\x04 \x01(\x05\"\x18\n\x16UpdateTemplateResponse\"K\n\x15\x44\x65leteTemplateRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\"\x18\n\x16\x44\x65leteTemplateResponse2\xb8\x03\n\x0fTemplateService\x12U\n\x0e\x43reateTemplate\x12 .wagate.v1.CreateTemplateRequest\x1a!.wagate.v1.CreateTemplateResponse\x12L\n\x0bGetTemplate\x12\x1d.wagate.v1.GetTemplateRequest\x1a\x1e.wagate.v1.GetTemplateResponse\x12R\n\rListTemplates\x12\x1f.wagate.v1.ListTemplatesRequest\x1a .wagate.v1.ListTemplatesResponse\x12U\n\x0eUpdateTemplate\x12 .wagate.v1.UpdateTemplateRequest\x1a!.wagate.v1.UpdateTemplateResponse\x12U\n\x0e\x44\x65leteTemplate\x12 .wagate.v1.DeleteTemplateRequest\x1a!.wagate.v1.DeleteTemplateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wagate/v1/template_service.proto\x12\twagate.v1\x1a\x18wagate/v1/template.proto\"\xa8\x02\n\x15\x43reateTemplateRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12-\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12<\n\x10parameter_format\x18\x05 \x01(\x0e\x32\".wagate.v1.TemplateParameterFormat\x12\x30\n\ncomponents\x18\x06 \x03(\x0b\x32\x1c.wagate.v1.TemplateComponent\x12\x1d\n\x15\x61llow_category_change\x18\x07 \x01(\x08\x12 \n\x18message_send_ttl_seconds\x18\x08 \x01(\x05\"~\n\x16\x43reateTemplateResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x06status\x18\x02 \x01(\x0e\x32\x19.wagate.v1.TemplateStatus\x12-\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\":\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07waba_id\x18\x02 \x01(\t\"<\n\x13GetTemplateResponse\x12%\n\x08template\x18\x01 \x01(\x0b\x32\x13.wagate.v1.Template\"\xcd\x01\n\x14ListTemplatesRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12+\n\x08statuses\x18\x05 \x03(\x0e\x32\x19.wagate.v1.TemplateStatus\x12/\n\ncategories\x18\x06 \x03(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12\x11\n\tlanguages\x18\x07 \x03(\t\"X\n\x15ListTemplatesResponse\x12&\n\ttemplates\x18\x01 \x03(\x0b\x32\x13.wagate.v1.Template\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc0\x01\n\x15UpdateTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x30\n\ncomponents\x18\x02 \x03(\x0b\x32\x1c.wagate.v1.TemplateComponent\x12-\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1b.wagate.v1.TemplateCategory\x12 \n\x18message_send_ttl_seconds\x18\x04 \x01(\x05\x12\x0f\n\x07waba_id\x18\x05 \x01(\t\"\x18\n\x16UpdateTemplateResponse\"K\n\x15\x44\x65leteTemplateRequest\x12\x0f\n\x07waba_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\"\x18\n\x16\x44\x65leteTemplateResponse2\xb8\x03\n\x0fTemplateService\x12U\n\x0e\x43reateTemplate\x12 .wagate.v1.CreateTemplateRequest\x1a!.wagate.v1.CreateTemplateResponse\x12L\n\x0bGetTemplate\x12\x1d.wagate.v1.GetTemplateRequest\x1a\x1e.wagate.v1.GetTemplateResponse\x12R\n\rListTemplates\x12\x1f.wagate.v1.ListTemplatesRequest\x1a .wagate.v1.ListTemplatesResponse\x12U\n\x0eUpdateTemplate\x12 .wagate.v1.UpdateTemplateRequest\x1a!.wagate.v1.UpdateTemplateResponse\x12U\n\x0e\x44\x65leteTemplate\x12 .wagate.v1.DeleteTemplateRequest\x1a!.wagate.v1.DeleteTemplateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,21 +37,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATETEMPLATERESPONSE']._serialized_start=372
   _globals['_CREATETEMPLATERESPONSE']._serialized_end=498
   _globals['_GETTEMPLATEREQUEST']._serialized_start=500
-  _globals['_GETTEMPLATEREQUEST']._serialized_end=541
-  _globals['_GETTEMPLATERESPONSE']._serialized_start=543
-  _globals['_GETTEMPLATERESPONSE']._serialized_end=603
-  _globals['_LISTTEMPLATESREQUEST']._serialized_start=606
-  _globals['_LISTTEMPLATESREQUEST']._serialized_end=811
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=813
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=901
-  _globals['_UPDATETEMPLATEREQUEST']._serialized_start=904
-  _globals['_UPDATETEMPLATEREQUEST']._serialized_end=1079
-  _globals['_UPDATETEMPLATERESPONSE']._serialized_start=1081
-  _globals['_UPDATETEMPLATERESPONSE']._serialized_end=1105
-  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1107
-  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1182
-  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1184
-  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1208
-  _globals['_TEMPLATESERVICE']._serialized_start=1211
-  _globals['_TEMPLATESERVICE']._serialized_end=1651
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=558
+  _globals['_GETTEMPLATERESPONSE']._serialized_start=560
+  _globals['_GETTEMPLATERESPONSE']._serialized_end=620
+  _globals['_LISTTEMPLATESREQUEST']._serialized_start=623
+  _globals['_LISTTEMPLATESREQUEST']._serialized_end=828
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=830
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=918
+  _globals['_UPDATETEMPLATEREQUEST']._serialized_start=921
+  _globals['_UPDATETEMPLATEREQUEST']._serialized_end=1113
+  _globals['_UPDATETEMPLATERESPONSE']._serialized_start=1115
+  _globals['_UPDATETEMPLATERESPONSE']._serialized_end=1139
+  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1141
+  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1216
+  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1218
+  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1242
+  _globals['_TEMPLATESERVICE']._serialized_start=1245
+  _globals['_TEMPLATESERVICE']._serialized_end=1685
 # @@protoc_insertion_point(module_scope)

@@ -108,16 +108,22 @@ class GetTemplateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TEMPLATE_ID_FIELD_NUMBER: _builtins.int
+    WABA_ID_FIELD_NUMBER: _builtins.int
     template_id: _builtins.str
     """The template id."""
+    waba_id: _builtins.str
+    """The WhatsApp Business Account the template belongs to; empty means the
+    default account's. The key must be allowed one of its phone numbers.
+    """
     def __init__(
         self,
         *,
         template_id: _builtins.str = ...,
+        waba_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["template_id", b"template_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["template_id", b"template_id", "waba_id", b"waba_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -237,12 +243,17 @@ class UpdateTemplateRequest(_message.Message):
     COMPONENTS_FIELD_NUMBER: _builtins.int
     CATEGORY_FIELD_NUMBER: _builtins.int
     MESSAGE_SEND_TTL_SECONDS_FIELD_NUMBER: _builtins.int
+    WABA_ID_FIELD_NUMBER: _builtins.int
     template_id: _builtins.str
     """The template id."""
     category: _template_pb2.TemplateCategory.ValueType
     """The new category; unspecified keeps it."""
     message_send_ttl_seconds: _builtins.int
     """The new TTL in seconds; 0 keeps it."""
+    waba_id: _builtins.str
+    """The WhatsApp Business Account the template belongs to; empty means the
+    default account's. The key must be allowed one of its phone numbers.
+    """
     @_builtins.property
     def components(self) -> _containers.RepeatedCompositeFieldContainer[_template_pb2.TemplateComponent]:
         """The new components (a full replacement); empty keeps them."""
@@ -254,10 +265,11 @@ class UpdateTemplateRequest(_message.Message):
         components: _abc.Iterable[_template_pb2.TemplateComponent] | None = ...,
         category: _template_pb2.TemplateCategory.ValueType = ...,
         message_send_ttl_seconds: _builtins.int = ...,
+        waba_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "components", b"components", "message_send_ttl_seconds", b"message_send_ttl_seconds", "template_id", b"template_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "components", b"components", "message_send_ttl_seconds", b"message_send_ttl_seconds", "template_id", b"template_id", "waba_id", b"waba_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -74,7 +74,8 @@ class TemplateServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTemplate(self, request, context):
-        """Gets one template by id.
+        """Gets one template by id, from the WhatsApp Business Account the request
+        names; a template of another account is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -89,6 +90,8 @@ class TemplateServiceServicer:
 
     def UpdateTemplate(self, request, context):
         """Edits a template's components, category or TTL; it goes back to review.
+        The template must belong to the WhatsApp Business Account the request
+        names (NOT_FOUND otherwise).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

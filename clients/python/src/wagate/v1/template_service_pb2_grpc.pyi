@@ -36,11 +36,16 @@ class TemplateServiceStub:
     CreateTemplate: _grpc.UnaryUnaryMultiCallable[_template_service_pb2.CreateTemplateRequest, _template_service_pb2.CreateTemplateResponse]
     """Submits a new template for review; it starts PENDING."""
     GetTemplate: _grpc.UnaryUnaryMultiCallable[_template_service_pb2.GetTemplateRequest, _template_service_pb2.GetTemplateResponse]
-    """Gets one template by id."""
+    """Gets one template by id, from the WhatsApp Business Account the request
+    names; a template of another account is NOT_FOUND.
+    """
     ListTemplates: _grpc.UnaryUnaryMultiCallable[_template_service_pb2.ListTemplatesRequest, _template_service_pb2.ListTemplatesResponse]
     """Lists templates, a page at a time, with filters."""
     UpdateTemplate: _grpc.UnaryUnaryMultiCallable[_template_service_pb2.UpdateTemplateRequest, _template_service_pb2.UpdateTemplateResponse]
-    """Edits a template's components, category or TTL; it goes back to review."""
+    """Edits a template's components, category or TTL; it goes back to review.
+    The template must belong to the WhatsApp Business Account the request
+    names (NOT_FOUND otherwise).
+    """
     DeleteTemplate: _grpc.UnaryUnaryMultiCallable[_template_service_pb2.DeleteTemplateRequest, _template_service_pb2.DeleteTemplateResponse]
     """Deletes a template: every language of a name, or one template id."""
 
@@ -52,11 +57,16 @@ class TemplateServiceAsyncStub(TemplateServiceStub):
     CreateTemplate: _aio.UnaryUnaryMultiCallable[_template_service_pb2.CreateTemplateRequest, _template_service_pb2.CreateTemplateResponse]  # type: ignore[assignment]
     """Submits a new template for review; it starts PENDING."""
     GetTemplate: _aio.UnaryUnaryMultiCallable[_template_service_pb2.GetTemplateRequest, _template_service_pb2.GetTemplateResponse]  # type: ignore[assignment]
-    """Gets one template by id."""
+    """Gets one template by id, from the WhatsApp Business Account the request
+    names; a template of another account is NOT_FOUND.
+    """
     ListTemplates: _aio.UnaryUnaryMultiCallable[_template_service_pb2.ListTemplatesRequest, _template_service_pb2.ListTemplatesResponse]  # type: ignore[assignment]
     """Lists templates, a page at a time, with filters."""
     UpdateTemplate: _aio.UnaryUnaryMultiCallable[_template_service_pb2.UpdateTemplateRequest, _template_service_pb2.UpdateTemplateResponse]  # type: ignore[assignment]
-    """Edits a template's components, category or TTL; it goes back to review."""
+    """Edits a template's components, category or TTL; it goes back to review.
+    The template must belong to the WhatsApp Business Account the request
+    names (NOT_FOUND otherwise).
+    """
     DeleteTemplate: _aio.UnaryUnaryMultiCallable[_template_service_pb2.DeleteTemplateRequest, _template_service_pb2.DeleteTemplateResponse]  # type: ignore[assignment]
     """Deletes a template: every language of a name, or one template id."""
 
@@ -77,7 +87,9 @@ class TemplateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _template_service_pb2.GetTemplateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_template_service_pb2.GetTemplateResponse, _abc.Awaitable[_template_service_pb2.GetTemplateResponse]]:
-        """Gets one template by id."""
+        """Gets one template by id, from the WhatsApp Business Account the request
+        names; a template of another account is NOT_FOUND.
+        """
 
     @_abc_1.abstractmethod
     def ListTemplates(
@@ -93,7 +105,10 @@ class TemplateServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _template_service_pb2.UpdateTemplateRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_template_service_pb2.UpdateTemplateResponse, _abc.Awaitable[_template_service_pb2.UpdateTemplateResponse]]:
-        """Edits a template's components, category or TTL; it goes back to review."""
+        """Edits a template's components, category or TTL; it goes back to review.
+        The template must belong to the WhatsApp Business Account the request
+        names (NOT_FOUND otherwise).
+        """
 
     @_abc_1.abstractmethod
     def DeleteTemplate(
