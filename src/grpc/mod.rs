@@ -98,6 +98,8 @@ pub async fn serve(
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc.ErrorInfo / BadRequest, so tools decode error details.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
     // grpcurl and most tooling speak v1; older tools still ask v1alpha.
     let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;

@@ -48,6 +48,20 @@ pub async fn reflected_services(channel: Channel) -> Vec<String> {
     }
 }
 
+/// Whether reflection knows the file that defines `symbol`.
+async fn reflection_resolves(channel: Channel, symbol: &str) -> bool {
+    let mut client = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
+    };
+    let mut answers = client.server_reflection_info(tokio_stream::iter([request])).await.unwrap().into_inner();
+    matches!(
+        answers.next().await.unwrap().unwrap().message_response,
+        Some(MessageResponse::FileDescriptorResponse(files)) if !files.file_descriptor_proto.is_empty()
+    )
+}
+
 #[tokio::test]
 async fn health_reflection_and_a_first_message_without_credentials() {
     let sandbox = Sandbox::bind(options()).await.unwrap();
@@ -65,6 +79,11 @@ async fn health_reflection_and_a_first_message_without_credentials() {
     let services = reflected_services(channel.clone()).await;
     for name in wagate::grpc::SERVICE_NAMES.iter().chain(&["grpc.health.v1.Health"]) {
         assert!(services.iter().any(|s| s == name), "{name} not in {services:?}");
+    }
+
+    // Error details decode in grpcurl and other reflection-driven tools.
+    for symbol in ["google.rpc.ErrorInfo", "google.rpc.BadRequest"] {
+        assert!(reflection_resolves(channel.clone(), symbol).await, "{symbol}");
     }
 
     let bearer = Bearer(Some("Bearer sandbox-key".parse().unwrap()));
