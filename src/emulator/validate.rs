@@ -241,7 +241,17 @@ fn phone(to: &str) -> Result<String> {
     if !to.chars().all(allowed) || !(5..=15).contains(&digits.len()) {
         return Err(GraphError::invalid_param("Parameter 'to' is not a valid phone number."));
     }
-    Ok(digits)
+    Ok(wa_id_of(digits))
+}
+
+/// Meta's WhatsApp id for a number, which can differ from the number as
+/// written (REFERENCE.md §1.4): Mexican mobile numbers dialled with the old
+/// `1` after the country code (`52 1 …`) have the WhatsApp id `52 …`.
+fn wa_id_of(digits: String) -> String {
+    match digits.strip_prefix("521") {
+        Some(national) if national.len() == 10 => format!("52{national}"),
+        _ => digits,
+    }
 }
 
 fn text(v: &Value) -> Result<()> {
@@ -941,6 +951,8 @@ mod tests {
     fn a_text_message_is_valid_and_the_number_is_normalized() {
         let s = send(msg("text", json!({"body":"hi","preview_url":true})));
         assert_eq!(s.recipient, Recipient::Phone { input: "+1 (415) 555-0123".into(), wa_id: "14155550123".into() });
+        assert_eq!(wa_id_of("5215512345678".into()), "525512345678", "Mexico drops the mobile 1");
+        assert_eq!(wa_id_of("525512345678".into()), "525512345678");
         assert_eq!(s.kind, "text");
     }
 

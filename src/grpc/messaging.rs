@@ -56,6 +56,10 @@ impl Messaging {
         match account.graph.send_message(phone_number_id, &body).await {
             Ok(result) => {
                 let response = send_response(phone_number_id, &req.to, result);
+                let dialled = contact_key(&req.to);
+                if let Err(e) = self.shared.windows.alias(phone_number_id, &dialled, &response.wa_id).await {
+                    tracing::warn!(error = %e, "could not remember the contact's WhatsApp id");
+                }
                 if let Some(guard) = guard {
                     guard.succeed(response.clone()).await;
                 }

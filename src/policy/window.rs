@@ -50,10 +50,18 @@ pub struct StoreError(pub String);
 #[derive(Debug, Default)]
 pub struct MemoryWindows {
     last_inbound: Mutex<HashMap<(String, String), i64>>,
+    aliases: Mutex<HashMap<(String, String), String>>,
 }
 
 /// Records between two sweeps of closed windows.
 const SWEEP_EVERY: usize = 4096;
+
+/// Aliases kept in memory before they are forgotten (they are relearnt from
+/// the next send's answer).
+const MAX_ALIASES: usize = 100_000;
+
+/// How long Redis keeps an alias.
+const ALIAS_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 impl MemoryWindows {
     /// Records a message from `contact` to `phone_number_id` at `at` (Unix seconds).
@@ -71,6 +79,20 @@ impl MemoryWindows {
     pub fn get(&self, phone_number_id: &str, contact: &str) -> Option<WindowState> {
         let map = self.last_inbound.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&(phone_number_id.to_owned(), contact.to_owned())).map(|&last_inbound| WindowState { last_inbound })
+    }
+
+    /// Remembers that Meta knows the number `dialled` as `wa_id`.
+    pub fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) {
+        let mut aliases = self.aliases.lock().unwrap_or_else(|p| p.into_inner());
+        if aliases.len() >= MAX_ALIASES {
+            aliases.clear();
+        }
+        aliases.insert((phone_number_id.to_owned(), dialled.to_owned()), wa_id.to_owned());
+    }
+
+    fn wa_id_of(&self, phone_number_id: &str, dialled: &str) -> Option<String> {
+        let aliases = self.aliases.lock().unwrap_or_else(|p| p.into_inner());
+        aliases.get(&(phone_number_id.to_owned(), dialled.to_owned())).cloned()
     }
 }
 
@@ -148,6 +170,25 @@ impl RedisWindows {
         Ok(())
     }
 
+    fn alias_key(&self, phone_number_id: &str, dialled: &str) -> String {
+        format!("{}wa-id:{phone_number_id}:{dialled}", self.prefix)
+    }
+
+    async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.alias_key(phone_number_id, dialled);
+        redis::AsyncCommands::set_ex(&mut conn, key, wa_id, ALIAS_TTL.as_secs())
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
+    async fn wa_id_of(&self, phone_number_id: &str, dialled: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        redis::AsyncCommands::get(&mut conn, self.alias_key(phone_number_id, dialled))
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
     async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
         let mut conn = self.conn.clone();
         let value: Option<i64> = redis::AsyncCommands::get(&mut conn, self.key(phone_number_id, contact))
@@ -184,11 +225,34 @@ impl Windows {
         }
     }
 
-    /// The window of `contact` on `phone_number_id`, if the contact ever wrote.
+    /// The window of `contact` on `phone_number_id`, if the contact ever
+    /// wrote, looked up under its WhatsApp id when Meta knows the number by
+    /// another one (see [`Windows::alias`]).
     pub async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
+        let wa_id = match self {
+            Self::Memory(windows) => windows.wa_id_of(phone_number_id, contact),
+            Self::Redis(windows) => windows.wa_id_of(phone_number_id, contact).await?,
+        };
+        let contact = wa_id.as_deref().unwrap_or(contact);
         match self {
             Self::Memory(windows) => Ok(windows.get(phone_number_id, contact)),
             Self::Redis(windows) => windows.get(phone_number_id, contact).await,
+        }
+    }
+
+    /// Remembers, from a send's answer, that Meta knows the number `dialled`
+    /// (digits) as `wa_id`: inbound messages, and so windows, carry the
+    /// WhatsApp id, which differs in some countries (Mexico's `52 1`).
+    pub async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), StoreError> {
+        if dialled == wa_id || wa_id.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Self::Memory(windows) => {
+                windows.alias(phone_number_id, dialled, wa_id);
+                Ok(())
+            }
+            Self::Redis(windows) => windows.alias(phone_number_id, dialled, wa_id).await,
         }
     }
 }

@@ -243,6 +243,30 @@ fn bulk_event(i: usize) -> pb::Event {
     }
 }
 
+async fn a_number_meta_knows_by_another_id_finds_its_window(backend: Backend) {
+    let gateway = TestGateway::builder().backend(backend).enforce_window(true).spawn().await;
+    gateway.add_template("hello_world", "en_US", "UTILITY", serde_json::json!([{"type": "BODY", "text": "Hello"}]));
+    let mut messaging = gateway.messaging().await;
+    // Mexican mobiles dialled as 52 1 … have the WhatsApp id 52 ….
+    let dialled = "+52 1 55 1234 5678";
+    let template =
+        pb::TemplateMessage { name: "hello_world".into(), language_code: "en_US".into(), ..Default::default() };
+    let mut request = text("");
+    request.to = dialled.into();
+    request.content = Some(pb::MessageContent { kind: Some(Content2::Template(template)) });
+    let sent = messaging.send_message(request).await.unwrap().into_inner();
+    assert_eq!(sent.wa_id, "525512345678");
+
+    let mut events = gateway.events().await;
+    let mut stream = events.subscribe_events(oldest()).await.unwrap().into_inner();
+    gateway.inbound_text("525512345678", "hola").await;
+    while !matches!(next(&mut stream).await.kind, Some(Kind::Message(_))) {}
+
+    let mut reply = text("¡Hola!");
+    reply.to = dialled.into();
+    messaging.send_message(reply).await.expect("the window opened under the WhatsApp id is found");
+}
+
 async fn an_unknown_cursor_is_invalid(backend: Backend) {
     let gateway = TestGateway::on(backend).await;
     let status =
@@ -436,4 +460,5 @@ crate::on_both_backends!(
     an_unknown_cursor_is_invalid,
     a_slow_live_subscriber_is_cut_off_with_its_cursor_and_resumes,
     the_window_opens_with_an_inbound_message_and_guards_free_form_sends,
+    a_number_meta_knows_by_another_id_finds_its_window,
 );
