@@ -106,6 +106,7 @@ async fn main() {
         redis: None,
         bus: BusSettings::default(),
         enforce_window: false,
+        messages_per_second: 0,
     };
     let gateway = Gateway::bind(resolved).await.unwrap();
     let grpc = format!("http://{}", gateway.grpc_addr());

@@ -324,6 +324,7 @@ impl ThroughGateway {
             redis: None,
             bus: BusSettings::default(),
             enforce_window: false,
+            messages_per_second: 0,
         };
         let gateway = Gateway::bind(config).await.expect("bind the gateway");
         let grpc = gateway.grpc_addr();

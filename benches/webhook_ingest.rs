@@ -137,6 +137,7 @@ async fn main() {
         redis: None,
         bus: BusSettings { history: 4 * POSTS, ..BusSettings::default() },
         enforce_window: true,
+        messages_per_second: 0,
     };
     let gateway = Gateway::bind(config).await.unwrap();
     let url = format!("http://{}/webhook", gateway.webhook_addr());

@@ -19,6 +19,7 @@ use crate::{
     policy::{
         self,
         idempotency::{DEFAULT_RETENTION, Idempotency},
+        rate_limit::RateLimit,
         window::{RedisWindows, Windows},
     },
     webhook::listener::{Listener, WebhookState},
@@ -79,8 +80,14 @@ impl Gateway {
             .map_err(|source| AppError::Bind { addr: config.webhook_addr, source })?;
         // Background tasks of the stores (Redis pub/sub) stop with the gateway.
         let background = CancellationToken::new();
-        let (bus, windows, idempotency) = match &config.redis {
-            None => (Bus::memory(config.bus.clone()), Windows::memory(), Idempotency::memory(DEFAULT_RETENTION)),
+        let rate = config.messages_per_second;
+        let (bus, windows, idempotency, rate_limit) = match &config.redis {
+            None => (
+                Bus::memory(config.bus.clone()),
+                Windows::memory(),
+                Idempotency::memory(DEFAULT_RETENTION),
+                RateLimit::memory(rate),
+            ),
             Some(redis) => {
                 let url = redis.url.expose_secret();
                 let prefix = &redis.key_prefix;
@@ -89,7 +96,8 @@ impl Gateway {
                     .map_err(|e| AppError::Redis(e.to_string()))?;
                 let state = policy::connect_redis(url).await.map_err(|e| AppError::Redis(e.to_string()))?;
                 let windows = Windows::Redis(RedisWindows::new(state.clone(), prefix));
-                (Bus::Redis(Arc::new(bus)), windows, Idempotency::redis(state, prefix, DEFAULT_RETENTION))
+                let idempotency = Idempotency::redis(state.clone(), prefix, DEFAULT_RETENTION);
+                (Bus::Redis(Arc::new(bus)), windows, idempotency, RateLimit::redis(rate, state, prefix))
             }
         };
         let windows = Arc::new(windows);
@@ -106,7 +114,14 @@ impl Gateway {
             grpc_addr,
             webhook,
             webhook_state,
-            shared: Shared::new(Accounts::from_config(&config), bus, windows, idempotency, config.enforce_window),
+            shared: Shared::new(
+                Accounts::from_config(&config),
+                bus,
+                windows,
+                idempotency,
+                rate_limit,
+                config.enforce_window,
+            ),
             settings: GrpcSettings { api_keys: Arc::from(config.api_keys), tls: config.tls },
             grace: config.shutdown_grace,
             background,
@@ -220,6 +235,7 @@ impl Sandbox {
             redis: None,
             bus: BusSettings::default(),
             enforce_window: true,
+            messages_per_second: 80,
         };
         let gateway = Gateway::bind(config).await?;
         let handle = emulator.handle();

@@ -202,11 +202,14 @@ pub struct PolicyConfig {
     /// Refuse free-form sends outside the contact's 24 h window before calling
     /// Meta (FAILED_PRECONDITION); off leaves it to Meta (a `failed` status).
     pub enforce_window: bool,
+    /// Messages per second each phone number may send (Meta's default
+    /// throughput is 80); past it, RESOURCE_EXHAUSTED with a retry delay. 0 is no limit.
+    pub messages_per_second: u32,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        Self { enforce_window: true }
+        Self { enforce_window: true, messages_per_second: 80 }
     }
 }
 
@@ -581,6 +584,7 @@ impl Config {
                 subscriber_buffer: b.subscriber_buffer,
             },
             enforce_window: self.policy.enforce_window,
+            messages_per_second: self.policy.messages_per_second,
         })
     }
 }
@@ -737,6 +741,8 @@ pub struct Resolved {
     pub bus: BusSettings,
     /// Refuse free-form sends outside the 24 h window before calling Meta.
     pub enforce_window: bool,
+    /// Messages per second each phone number may send; 0 is no limit.
+    pub messages_per_second: u32,
 }
 
 /// Redis with its URL read.

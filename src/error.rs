@@ -73,6 +73,14 @@ pub enum Error {
     /// Data arrived corrupted (e.g. a download whose SHA-256 differs from Meta's).
     #[error("{0}")]
     DataLoss(String),
+    /// Over the gateway's own per-number throughput limit; retry after the delay.
+    #[error("over the throughput limit of phone number {phone_number_id}; retry in {retry_after:?}")]
+    RateLimited {
+        /// The sending number.
+        phone_number_id: String,
+        /// When a retry can succeed.
+        retry_after: std::time::Duration,
+    },
     /// A store the gateway depends on (Redis) is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -142,6 +150,17 @@ impl From<Error> for Status {
                 Status::data_loss(m)
             }
             Error::Unavailable(m) => Status::unavailable(m),
+            Error::RateLimited { phone_number_id, retry_after } => {
+                let message = format!(
+                    "phone number {phone_number_id} is over its throughput limit (policy.messages_per_second); \
+                     retry in {} ms",
+                    retry_after.as_millis().max(1)
+                );
+                let metadata = HashMap::from([("phone_number_id".to_owned(), phone_number_id)]);
+                let mut details = ErrorDetails::with_error_info("THROUGHPUT_LIMIT", WAGATE_DOMAIN, metadata);
+                details.set_retry_info(Some(retry_after));
+                Status::with_error_details(Code::ResourceExhausted, message, details)
+            }
             Error::Unimplemented(rpc) => Status::unimplemented(format!("{rpc} is not implemented yet")),
             Error::Graph(e) => graph_status(e),
             Error::Internal(m) => {

@@ -12,6 +12,7 @@ use crate::{
     pb::{self, messaging_service_server::MessagingService},
     policy::{
         idempotency::{Claim, Idempotency},
+        rate_limit::Verdict,
         window,
     },
 };
@@ -49,6 +50,14 @@ impl Messaging {
         // A refusal here releases the key (dropping an unsent guard does).
         self.check_window(phone_number_id, &req).await?;
         self.check_template(account, &req).await?;
+        // Last: a refused check must not spend the number's allowance.
+        match self.shared.rate_limit.acquire(phone_number_id).await {
+            Ok(Verdict::Allowed) => {}
+            Ok(Verdict::Refused(retry_after)) => {
+                return Err(Error::RateLimited { phone_number_id: phone_number_id.to_owned(), retry_after });
+            }
+            Err(e) => return Err(Error::Unavailable(e.to_string())),
+        }
 
         if let Some(guard) = guard.as_mut() {
             guard.sending();

@@ -25,7 +25,7 @@ use crate::{
         self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
         messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,
     },
-    policy::{idempotency::Idempotency, templates::TemplateCache, window::Windows},
+    policy::{idempotency::Idempotency, rate_limit::RateLimit, templates::TemplateCache, window::Windows},
 };
 
 pub use events::{EventStream, Events};
@@ -50,6 +50,8 @@ pub struct Shared {
     pub windows: Arc<Windows>,
     /// Refuse free-form sends outside the window before calling Meta.
     pub enforce_window: bool,
+    /// The per-number throughput limit.
+    pub rate_limit: Arc<RateLimit>,
     /// The approved templates, to check template sends before calling Meta.
     pub templates: Arc<TemplateCache>,
 }
@@ -63,9 +65,18 @@ impl Shared {
         bus: Bus,
         windows: Arc<Windows>,
         idempotency: Idempotency,
+        rate_limit: RateLimit,
         enforce_window: bool,
     ) -> Self {
-        Self { accounts, idempotency, bus, windows, enforce_window, templates: Arc::new(TemplateCache::default()) }
+        Self {
+            accounts,
+            idempotency,
+            bus,
+            windows,
+            enforce_window,
+            rate_limit: Arc::new(rate_limit),
+            templates: Arc::new(TemplateCache::default()),
+        }
     }
 }
 

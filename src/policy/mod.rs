@@ -1,6 +1,7 @@
 //! Rules applied between an RPC and the Graph call.
 
 pub mod idempotency;
+pub mod rate_limit;
 pub mod templates;
 pub mod window;
 

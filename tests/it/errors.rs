@@ -120,3 +120,26 @@ async fn invalid_parameters_found_by_the_emulator_are_100_with_details() {
     assert_eq!(info.reason, "WHATSAPP_100");
     assert!(!info.metadata["details"].is_empty());
 }
+
+async fn the_gateway_paces_each_number_before_meta(backend: crate::support::Backend) {
+    use tonic_types::StatusExt as _;
+    let gateway = TestGateway::builder().backend(backend).messages_per_second(1).spawn().await;
+    let mut client = gateway.messaging().await;
+    client.send_message(text("first")).await.expect("within the limit");
+    // One per second: twenty quick sends would need twenty seconds to pass.
+    let mut refused = None;
+    for _ in 0..20 {
+        if let Err(status) = client.send_message(text("more")).await {
+            refused = Some(status);
+            break;
+        }
+    }
+    let status = refused.expect("no send was paced");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(error_info(&status).reason, "THROUGHPUT_LIMIT");
+    let retry = status.get_details_retry_info().expect("a RetryInfo says when to retry");
+    assert!(retry.retry_delay.is_some_and(|d| d <= Duration::from_secs(1)), "{retry:?}");
+    assert!(gateway.sent_bodies().len() < 21, "the refused send never reached Meta");
+}
+
+crate::on_both_backends!(the_gateway_paces_each_number_before_meta);

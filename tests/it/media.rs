@@ -194,6 +194,7 @@ impl Custom {
             redis: None,
             bus: BusSettings::default(),
             enforce_window: false,
+            messages_per_second: 0,
         };
         let gateway = Gateway::bind(config).await.unwrap();
         let grpc_addr = gateway.grpc_addr();

@@ -74,6 +74,7 @@ pub struct Builder {
     redis: Option<RedisSettings>,
     redis_server: Option<redis::RedisServer>,
     subscriber_buffer: usize,
+    messages_per_second: u32,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -137,6 +138,8 @@ impl TestGateway {
             redis: None,
             redis_server: None,
             subscriber_buffer: BusSettings::default().subscriber_buffer,
+            // Unlimited: the emulator's own 130429 has its test.
+            messages_per_second: 0,
         }
     }
 
@@ -262,6 +265,12 @@ impl Builder {
         self
     }
 
+    /// The gateway's per-number throughput limit (0 is none).
+    pub fn messages_per_second(mut self, limit: u32) -> Self {
+        self.messages_per_second = limit;
+        self
+    }
+
     /// How many live events may wait for a slow subscriber.
     pub fn subscriber_buffer(mut self, events: usize) -> Self {
         self.subscriber_buffer = events;
@@ -342,6 +351,7 @@ impl Builder {
                 ..BusSettings::default()
             },
             enforce_window: self.enforce_window,
+            messages_per_second: self.messages_per_second,
         };
         let gateway = Gateway::bind(config).await.unwrap();
         let grpc_addr = gateway.grpc_addr();
