@@ -107,6 +107,7 @@ async fn main() {
         bus: BusSettings::default(),
         enforce_window: false,
         messages_per_second: 0,
+        pair_rate_limit: false,
     };
     let gateway = Gateway::bind(resolved).await.unwrap();
     let grpc = format!("http://{}", gateway.grpc_addr());

@@ -325,6 +325,7 @@ impl ThroughGateway {
             bus: BusSettings::default(),
             enforce_window: false,
             messages_per_second: 0,
+            pair_rate_limit: false,
         };
         let gateway = Gateway::bind(config).await.expect("bind the gateway");
         let grpc = gateway.grpc_addr();

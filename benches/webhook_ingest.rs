@@ -138,6 +138,7 @@ async fn main() {
         bus: BusSettings { history: 4 * POSTS, ..BusSettings::default() },
         enforce_window: true,
         messages_per_second: 0,
+        pair_rate_limit: false,
     };
     let gateway = Gateway::bind(config).await.unwrap();
     let url = format!("http://{}/webhook", gateway.webhook_addr());

@@ -19,7 +19,7 @@ use crate::{
     policy::{
         self,
         idempotency::{DEFAULT_RETENTION, Idempotency},
-        rate_limit::RateLimit,
+        rate_limit::{Rate, RateLimits},
         window::{RedisWindows, Windows},
     },
     webhook::listener::{Listener, WebhookState},
@@ -86,7 +86,7 @@ impl Gateway {
                 Bus::memory(config.bus.clone()),
                 Windows::memory(),
                 Idempotency::memory(DEFAULT_RETENTION),
-                RateLimit::memory(rate),
+                RateLimits::memory(Rate::per_second(rate), config.pair_rate_limit),
             ),
             Some(redis) => {
                 let url = redis.url.expose_secret();
@@ -97,7 +97,12 @@ impl Gateway {
                 let state = policy::connect_redis(url).await.map_err(|e| AppError::Redis(e.to_string()))?;
                 let windows = Windows::Redis(RedisWindows::new(state.clone(), prefix));
                 let idempotency = Idempotency::redis(state.clone(), prefix, DEFAULT_RETENTION);
-                (Bus::Redis(Arc::new(bus)), windows, idempotency, RateLimit::redis(rate, state, prefix))
+                (
+                    Bus::Redis(Arc::new(bus)),
+                    windows,
+                    idempotency,
+                    RateLimits::redis(Rate::per_second(rate), config.pair_rate_limit, state, prefix),
+                )
             }
         };
         let windows = Arc::new(windows);
@@ -236,6 +241,7 @@ impl Sandbox {
             bus: BusSettings::default(),
             enforce_window: true,
             messages_per_second: 80,
+            pair_rate_limit: true,
         };
         let gateway = Gateway::bind(config).await?;
         let handle = emulator.handle();

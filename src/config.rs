@@ -205,11 +205,14 @@ pub struct PolicyConfig {
     /// Messages per second each phone number may send (Meta's default
     /// throughput is 80); past it, RESOURCE_EXHAUSTED with a retry delay. 0 is no limit.
     pub messages_per_second: u32,
+    /// Pace each contact as Meta does (1 message per 6 s, bursts of 45)
+    /// instead of failing at Meta with 131056.
+    pub pair_rate_limit: bool,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        Self { enforce_window: true, messages_per_second: 80 }
+        Self { enforce_window: true, messages_per_second: 80, pair_rate_limit: true }
     }
 }
 
@@ -585,6 +588,7 @@ impl Config {
             },
             enforce_window: self.policy.enforce_window,
             messages_per_second: self.policy.messages_per_second,
+            pair_rate_limit: self.policy.pair_rate_limit,
         })
     }
 }
@@ -743,6 +747,8 @@ pub struct Resolved {
     pub enforce_window: bool,
     /// Messages per second each phone number may send; 0 is no limit.
     pub messages_per_second: u32,
+    /// Pace each contact at Meta's pair rate.
+    pub pair_rate_limit: bool,
 }
 
 /// Redis with its URL read.

@@ -73,9 +73,12 @@ pub enum Error {
     /// Data arrived corrupted (e.g. a download whose SHA-256 differs from Meta's).
     #[error("{0}")]
     DataLoss(String),
-    /// Over the gateway's own per-number throughput limit; retry after the delay.
-    #[error("over the throughput limit of phone number {phone_number_id}; retry in {retry_after:?}")]
+    /// Over a pacing limit (the number's throughput, or the pair rate to one
+    /// contact); retry after the delay.
+    #[error("over the {limit:?} limit of phone number {phone_number_id}; retry in {retry_after:?}")]
     RateLimited {
+        /// Which limit.
+        limit: crate::policy::rate_limit::Limit,
         /// The sending number.
         phone_number_id: String,
         /// When a retry can succeed.
@@ -150,14 +153,18 @@ impl From<Error> for Status {
                 Status::data_loss(m)
             }
             Error::Unavailable(m) => Status::unavailable(m),
-            Error::RateLimited { phone_number_id, retry_after } => {
+            Error::RateLimited { limit, phone_number_id, retry_after } => {
+                use crate::policy::rate_limit::Limit;
+                let (reason, what) = match limit {
+                    Limit::Throughput => ("THROUGHPUT_LIMIT", "its throughput limit (policy.messages_per_second)"),
+                    Limit::Pair => ("PAIR_RATE_LIMIT", "Meta's pair rate to this contact (1 message per 6 s)"),
+                };
                 let message = format!(
-                    "phone number {phone_number_id} is over its throughput limit (policy.messages_per_second); \
-                     retry in {} ms",
+                    "phone number {phone_number_id} is over {what}; retry in {} ms",
                     retry_after.as_millis().max(1)
                 );
                 let metadata = HashMap::from([("phone_number_id".to_owned(), phone_number_id)]);
-                let mut details = ErrorDetails::with_error_info("THROUGHPUT_LIMIT", WAGATE_DOMAIN, metadata);
+                let mut details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, metadata);
                 details.set_retry_info(Some(retry_after));
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }

@@ -12,7 +12,6 @@ use crate::{
     pb::{self, messaging_service_server::MessagingService},
     policy::{
         idempotency::{Claim, Idempotency},
-        rate_limit::Verdict,
         window,
     },
 };
@@ -51,10 +50,11 @@ impl Messaging {
         self.check_window(phone_number_id, &req).await?;
         self.check_template(account, &req).await?;
         // Last: a refused check must not spend the number's allowance.
-        match self.shared.rate_limit.acquire(phone_number_id).await {
-            Ok(Verdict::Allowed) => {}
-            Ok(Verdict::Refused(retry_after)) => {
-                return Err(Error::RateLimited { phone_number_id: phone_number_id.to_owned(), retry_after });
+        let contact = contact_key(&req.to);
+        match self.shared.rate_limit.acquire(phone_number_id, &contact).await {
+            Ok(None) => {}
+            Ok(Some((limit, retry_after))) => {
+                return Err(Error::RateLimited { limit, phone_number_id: phone_number_id.to_owned(), retry_after });
             }
             Err(e) => return Err(Error::Unavailable(e.to_string())),
         }

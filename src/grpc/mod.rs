@@ -25,7 +25,7 @@ use crate::{
         self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
         messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,
     },
-    policy::{idempotency::Idempotency, rate_limit::RateLimit, templates::TemplateCache, window::Windows},
+    policy::{idempotency::Idempotency, rate_limit::RateLimits, templates::TemplateCache, window::Windows},
 };
 
 pub use events::{EventStream, Events};
@@ -50,8 +50,8 @@ pub struct Shared {
     pub windows: Arc<Windows>,
     /// Refuse free-form sends outside the window before calling Meta.
     pub enforce_window: bool,
-    /// The per-number throughput limit.
-    pub rate_limit: Arc<RateLimit>,
+    /// The per-number and per-pair pacing.
+    pub rate_limit: Arc<RateLimits>,
     /// The approved templates, to check template sends before calling Meta.
     pub templates: Arc<TemplateCache>,
 }
@@ -65,7 +65,7 @@ impl Shared {
         bus: Bus,
         windows: Arc<Windows>,
         idempotency: Idempotency,
-        rate_limit: RateLimit,
+        rate_limit: RateLimits,
         enforce_window: bool,
     ) -> Self {
         Self {

@@ -1,6 +1,8 @@
-//! The per-number throughput limit (REFERENCE.md §7.2: 80 messages/s by
-//! default), applied before Meta so that a burst is refused here, with a
-//! retry delay, instead of failing at Meta with 130429.
+//! Meta's pacing limits, applied before Meta so that a burst is refused here,
+//! with a retry delay, instead of failing at Meta: the per-number throughput
+//! (REFERENCE.md §7.2: 80 messages/s by default, else 130429) and the pair
+//! rate to one user (§7.3: one message per 6 s, bursts of up to 45 borrowed
+//! from the future, else 131056).
 //!
 //! The algorithm is GCRA (the generic cell rate algorithm): each number keeps
 //! a theoretical arrival time that advances by one emission interval per
@@ -28,10 +30,29 @@ pub enum Verdict {
     Refused(Duration),
 }
 
-/// A per-number limit.
+/// A rate: one message per `interval`, with bursts of `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// The steady spacing between messages.
+    pub interval: Duration,
+    /// How many may go at once after a pause.
+    pub burst: u32,
+}
+
+impl Rate {
+    /// `n` messages per second, a second's worth at once; `None` for 0 (no limit).
+    pub fn per_second(n: u32) -> Option<Self> {
+        (n > 0).then(|| Self { interval: Duration::from_micros(1_000_000 / u64::from(n)), burst: n })
+    }
+
+    /// Meta's pair rate to one user: one per 6 s, bursts of 45 (REFERENCE.md §7.3).
+    pub const PAIR: Self = Self { interval: Duration::from_secs(6), burst: 45 };
+}
+
+/// A limit per key (a phone number, or a phone number and a contact).
 pub struct RateLimit {
-    /// Messages per second; 0 means no limit.
-    per_second: u32,
+    /// `None`: no limit.
+    rate: Option<Rate>,
     backend: Backend,
 }
 
@@ -39,6 +60,9 @@ enum Backend {
     Memory { start: Instant, tats: Mutex<HashMap<String, u64>> },
     Redis { conn: ConnectionManager, prefix: String, script: Script },
 }
+
+/// Keys kept in memory before the idle ones are dropped.
+const MAX_MEMORY_KEYS: usize = 100_000;
 
 /// GCRA on Redis: `KEYS[1]` holds the theoretical arrival time in
 /// microseconds; `ARGV[1]` is the emission interval, `ARGV[2]` the burst
@@ -60,35 +84,36 @@ return 0
 
 impl RateLimit {
     /// A limit kept in this process.
-    pub fn memory(per_second: u32) -> Self {
-        Self { per_second, backend: Backend::Memory { start: Instant::now(), tats: Mutex::default() } }
+    pub fn memory(rate: Option<Rate>) -> Self {
+        Self { rate, backend: Backend::Memory { start: Instant::now(), tats: Mutex::default() } }
     }
 
-    /// A limit shared through Redis; keys start with `prefix`.
-    pub fn redis(per_second: u32, conn: ConnectionManager, prefix: &str) -> Self {
-        let backend = Backend::Redis { conn, prefix: format!("{prefix}rate:"), script: Script::new(GCRA_SCRIPT) };
-        Self { per_second, backend }
+    /// A limit shared through Redis; keys start with `prefix` (which names the limit).
+    pub fn redis(rate: Option<Rate>, conn: ConnectionManager, prefix: &str) -> Self {
+        let backend = Backend::Redis { conn, prefix: prefix.to_owned(), script: Script::new(GCRA_SCRIPT) };
+        Self { rate, backend }
     }
 
-    /// Takes one message from `phone_number_id`'s allowance.
-    pub async fn acquire(&self, phone_number_id: &str) -> Result<Verdict, StoreError> {
-        if self.per_second == 0 {
-            return Ok(Verdict::Allowed);
-        }
-        let interval = 1_000_000 / u64::from(self.per_second);
-        // A second's worth of messages may go at once.
-        let tolerance = interval * (u64::from(self.per_second) - 1);
+    /// Takes one message from `key`'s allowance.
+    pub async fn acquire(&self, key: &str) -> Result<Verdict, StoreError> {
+        let Some(rate) = self.rate else { return Ok(Verdict::Allowed) };
+        let interval = rate.interval.as_micros() as u64;
+        let tolerance = interval * u64::from(rate.burst.max(1) - 1);
         match &self.backend {
             Backend::Memory { start, tats } => {
                 let now = start.elapsed().as_micros() as u64;
                 let mut tats = tats.lock().unwrap_or_else(|p| p.into_inner());
-                let tat = tats.entry(phone_number_id.to_owned()).or_insert(0);
+                // Keys whose allowance is full again carry no information.
+                if tats.len() >= MAX_MEMORY_KEYS {
+                    tats.retain(|_, tat| *tat > now);
+                }
+                let tat = tats.entry(key.to_owned()).or_insert(0);
                 Ok(gcra(tat, now, interval, tolerance))
             }
             Backend::Redis { conn, prefix, script } => {
                 let mut conn = conn.clone();
                 let wait: u64 = script
-                    .key(format!("{prefix}{phone_number_id}"))
+                    .key(format!("{prefix}{key}"))
                     .arg(interval)
                     .arg(tolerance)
                     .invoke_async(&mut conn)
@@ -97,6 +122,49 @@ impl RateLimit {
                 Ok(if wait == 0 { Verdict::Allowed } else { Verdict::Refused(Duration::from_micros(wait)) })
             }
         }
+    }
+}
+
+/// Which limit refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The phone number's throughput.
+    Throughput,
+    /// The pair rate to one contact.
+    Pair,
+}
+
+/// Both limits of a send.
+pub struct RateLimits {
+    per_number: RateLimit,
+    per_pair: RateLimit,
+}
+
+impl RateLimits {
+    /// Limits kept in this process: `per_number`, and Meta's pair rate unless `pair` is false.
+    pub fn memory(per_number: Option<Rate>, pair: bool) -> Self {
+        Self { per_number: RateLimit::memory(per_number), per_pair: RateLimit::memory(pair.then_some(Rate::PAIR)) }
+    }
+
+    /// Limits shared through Redis.
+    pub fn redis(per_number: Option<Rate>, pair: bool, conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            per_number: RateLimit::redis(per_number, conn.clone(), &format!("{prefix}rate:")),
+            per_pair: RateLimit::redis(pair.then_some(Rate::PAIR), conn, &format!("{prefix}pair-rate:")),
+        }
+    }
+
+    /// Takes one message from `contact`'s pair allowance, then from the
+    /// number's (the narrower first, so a refused pair spends nothing of
+    /// the number's). `None`: the message may go.
+    pub async fn acquire(&self, phone_number_id: &str, contact: &str) -> Result<Option<(Limit, Duration)>, StoreError> {
+        if let Verdict::Refused(wait) = self.per_pair.acquire(&format!("{phone_number_id}:{contact}")).await? {
+            return Ok(Some((Limit::Pair, wait)));
+        }
+        if let Verdict::Refused(wait) = self.per_number.acquire(phone_number_id).await? {
+            return Ok(Some((Limit::Throughput, wait)));
+        }
+        Ok(None)
     }
 }
 
@@ -129,12 +197,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_pair_rate_allows_a_burst_of_45_then_one_per_6_seconds() {
+        let limit = RateLimit::memory(Some(Rate::PAIR));
+        for i in 0..45 {
+            assert_eq!(limit.acquire("phone:contact").await.unwrap(), Verdict::Allowed, "message {i}");
+        }
+        let Verdict::Refused(wait) = limit.acquire("phone:contact").await.unwrap() else { panic!("46th allowed") };
+        assert!(wait > Duration::from_secs(5) && wait <= Duration::from_secs(6), "{wait:?}");
+        assert_eq!(limit.acquire("phone:other").await.unwrap(), Verdict::Allowed, "other contacts are unaffected");
+    }
+
+    #[tokio::test]
     async fn zero_means_no_limit_and_numbers_are_independent() {
-        let unlimited = RateLimit::memory(0);
+        let unlimited = RateLimit::memory(Rate::per_second(0));
         for _ in 0..1000 {
             assert_eq!(unlimited.acquire("1").await.unwrap(), Verdict::Allowed);
         }
-        let limit = RateLimit::memory(1);
+        let limit = RateLimit::memory(Rate::per_second(1));
         assert_eq!(limit.acquire("1").await.unwrap(), Verdict::Allowed);
         assert!(matches!(limit.acquire("1").await.unwrap(), Verdict::Refused(_)));
         assert_eq!(limit.acquire("2").await.unwrap(), Verdict::Allowed);

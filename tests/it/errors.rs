@@ -142,4 +142,20 @@ async fn the_gateway_paces_each_number_before_meta(backend: crate::support::Back
     assert!(gateway.sent_bodies().len() < 21, "the refused send never reached Meta");
 }
 
-crate::on_both_backends!(the_gateway_paces_each_number_before_meta);
+async fn the_gateway_paces_each_contact_before_meta(backend: crate::support::Backend) {
+    let gateway = TestGateway::builder().backend(backend).pair_rate_limit(true).spawn().await;
+    let mut client = gateway.messaging().await;
+    for i in 0..45 {
+        client.send_message(text("burst")).await.unwrap_or_else(|s| panic!("message {i} of the burst: {s:?}"));
+    }
+    let status = client.send_message(text("one too many")).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(error_info(&status).reason, "PAIR_RATE_LIMIT");
+    assert_eq!(gateway.sent_bodies().len(), 45);
+    // Another contact of the same number is unaffected.
+    let mut other = text("hello");
+    other.to = "+4915112345678".into();
+    client.send_message(other).await.expect("the pair limit is per contact");
+}
+
+crate::on_both_backends!(the_gateway_paces_each_number_before_meta, the_gateway_paces_each_contact_before_meta);

@@ -195,6 +195,7 @@ impl Custom {
             bus: BusSettings::default(),
             enforce_window: false,
             messages_per_second: 0,
+            pair_rate_limit: false,
         };
         let gateway = Gateway::bind(config).await.unwrap();
         let grpc_addr = gateway.grpc_addr();

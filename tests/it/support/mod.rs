@@ -75,6 +75,7 @@ pub struct Builder {
     redis_server: Option<redis::RedisServer>,
     subscriber_buffer: usize,
     messages_per_second: u32,
+    pair_rate_limit: bool,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -140,6 +141,7 @@ impl TestGateway {
             subscriber_buffer: BusSettings::default().subscriber_buffer,
             // Unlimited: the emulator's own 130429 has its test.
             messages_per_second: 0,
+            pair_rate_limit: false,
         }
     }
 
@@ -271,6 +273,12 @@ impl Builder {
         self
     }
 
+    /// Paces each contact at Meta's pair rate.
+    pub fn pair_rate_limit(mut self, on: bool) -> Self {
+        self.pair_rate_limit = on;
+        self
+    }
+
     /// How many live events may wait for a slow subscriber.
     pub fn subscriber_buffer(mut self, events: usize) -> Self {
         self.subscriber_buffer = events;
@@ -352,6 +360,7 @@ impl Builder {
             },
             enforce_window: self.enforce_window,
             messages_per_second: self.messages_per_second,
+            pair_rate_limit: self.pair_rate_limit,
         };
         let gateway = Gateway::bind(config).await.unwrap();
         let grpc_addr = gateway.grpc_addr();
