@@ -7,7 +7,7 @@ use std::{
 
 use crate::{
     config::{PhoneNumbers, Resolved},
-    error::{Error, FieldViolation},
+    error::Error,
     graph,
 };
 
@@ -54,10 +54,10 @@ impl Accounts {
         match self.by_phone.get(id) {
             Some(account) => Ok((id, account)),
             None if requested.is_empty() => Err(Error::Internal("no default phone number id is configured".into())),
-            None => Err(Error::Invalid(vec![FieldViolation::new(
+            None => Err(Error::invalid(
                 "phone_number_id",
                 format!("{id} is not a phone number id configured on this gateway"),
-            )])),
+            )),
         }
     }
 
@@ -69,10 +69,10 @@ impl Accounts {
             return Ok((account.waba_id.as_str(), account));
         }
         self.by_phone.values().find(|a| a.waba_id == requested).map(|a| (a.waba_id.as_str(), a)).ok_or_else(|| {
-            Error::Invalid(vec![FieldViolation::new(
+            Error::invalid(
                 "waba_id",
                 format!("{requested} is not a WhatsApp Business Account configured on this gateway"),
-            )])
+            )
         })
     }
 

@@ -95,6 +95,13 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// A request refused for one field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldViolation::new(field, description)])
+    }
+}
+
 impl From<Vec<FieldViolation>> for Error {
     fn from(violations: Vec<FieldViolation>) -> Self {
         Self::Invalid(violations)
@@ -295,7 +302,7 @@ mod tests {
 
     #[test]
     fn violations_become_bad_request_details() {
-        let status = Status::from(Error::Invalid(vec![FieldViolation::new("to", "must be E.164")]));
+        let status = Status::from(Error::invalid("to", "must be E.164"));
         assert_eq!(status.code(), Code::InvalidArgument);
         assert!(status.message().contains("to: must be E.164"));
         let bad = status.get_details_bad_request().expect("BadRequest attached");

@@ -15,7 +15,7 @@ use super::{Shared, auth::Principal};
 use crate::{
     accounts::Accounts,
     bus::{BusError, Filter, Start},
-    error::{Error, FieldViolation, WAGATE_DOMAIN},
+    error::{Error, WAGATE_DOMAIN},
     pb::{self, event_service_server::EventService, subscribe_events_request},
 };
 
@@ -41,10 +41,9 @@ const MAX_NAME_LEN: usize = 128;
 /// The error of a subscription that could not start.
 fn subscribe_error(error: BusError, consumer_group: &str) -> Error {
     match error {
-        BusError::InvalidCursor { cursor, reason } => Error::Invalid(vec![FieldViolation::new(
-            "after_cursor",
-            format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
-        )]),
+        BusError::InvalidCursor { cursor, reason } => {
+            Error::invalid("after_cursor", format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
+        }
         BusError::GroupFilterMismatch { .. } => Error::Precondition {
             reason: "CONSUMER_GROUP_FILTER_MISMATCH",
             message: format!(
@@ -65,10 +64,7 @@ fn ack_error(error: BusError, cursors: &[String]) -> Error {
                 Some(i) => format!("cursors[{i}]"),
                 None => "cursors".to_owned(),
             };
-            Error::Invalid(vec![FieldViolation::new(
-                field,
-                format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
-            )])
+            Error::invalid(field, format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
         }
         other => bus_error(other),
     }
@@ -109,7 +105,7 @@ fn check_name(field: &'static str, name: &str) -> Result<(), Error> {
     } else {
         return Ok(());
     };
-    Err(Error::Invalid(vec![FieldViolation::new(field, problem)]))
+    Err(Error::invalid(field, problem))
 }
 
 fn filter(accounts: &Accounts, principal: &Principal, req: &pb::SubscribeEventsRequest) -> Result<Filter, Error> {
@@ -124,10 +120,7 @@ fn filter(accounts: &Accounts, principal: &Principal, req: &pb::SubscribeEventsR
                 kinds.insert(kind);
             }
             Err(_) => {
-                return Err(Error::Invalid(vec![FieldViolation::new(
-                    format!("kinds[{i}]"),
-                    format!("{kind} is not an EventKind"),
-                )]));
+                return Err(Error::invalid(format!("kinds[{i}]"), format!("{kind} is not an EventKind")));
             }
         }
     }
@@ -149,14 +142,11 @@ fn start(req: &pb::SubscribeEventsRequest) -> Result<Start, Error> {
             Ok(pb::StartPosition::Oldest) => Start::Oldest,
             Ok(pb::StartPosition::Newest | pb::StartPosition::Unspecified) => Start::Newest,
             Err(_) => {
-                return Err(Error::Invalid(vec![FieldViolation::new(
-                    "position",
-                    format!("{p} is not a StartPosition"),
-                )]));
+                return Err(Error::invalid("position", format!("{p} is not a StartPosition")));
             }
         },
         Some(S::AfterCursor(cursor)) if cursor.is_empty() => {
-            return Err(Error::Invalid(vec![FieldViolation::new("after_cursor", "must not be empty when set")]));
+            return Err(Error::invalid("after_cursor", "must not be empty when set"));
         }
         Some(S::AfterCursor(cursor)) => Start::After(cursor.clone()),
     })
@@ -205,11 +195,9 @@ impl EventService for Events {
         let principal = Principal::of(&request)?;
         let req = request.into_inner();
         if req.consumer_group.is_empty() {
-            return Err(Error::Invalid(vec![FieldViolation::new(
-                "consumer_group",
-                "required: acknowledgements belong to a consumer group",
-            )])
-            .into());
+            return Err(
+                Error::invalid("consumer_group", "required: acknowledgements belong to a consumer group").into()
+            );
         }
         check_name("consumer_group", &req.consumer_group)?;
         let group = format!("{}/{}", principal.key_name, req.consumer_group);

@@ -239,23 +239,21 @@ async fn pump(
                 sender.send(Bytes::from(chunk)).await.map_err(|_| PumpError::Upstream)?;
             }
             Some(Part::Metadata(_)) => {
-                return Err(Error::Invalid(vec![FieldViolation::new(
+                return Err(Error::invalid(
                     "metadata",
                     format!("must be sent once, in the first message; a second one came after {size} bytes"),
-                )])
+                )
                 .into());
             }
             None => {
-                return Err(Error::Invalid(vec![FieldViolation::new("part", "each message needs a chunk")]).into());
+                return Err(Error::invalid("part", "each message needs a chunk").into());
             }
         }
     }
     if size == 0 {
-        return Err(Error::Invalid(vec![FieldViolation::new(
-            "chunk",
-            "the upload is empty: send the file's bytes in chunks after the metadata",
-        )])
-        .into());
+        return Err(
+            Error::invalid("chunk", "the upload is empty: send the file's bytes in chunks after the metadata").into()
+        );
     }
     sender.finish().await.map_err(|_| PumpError::Upstream)?;
     Ok(Received { size, sha256: hasher.finalize().into() })
@@ -330,10 +328,10 @@ impl Media {
         let metadata = match stream.message().await?.and_then(|m| m.part) {
             Some(upload_media_request::Part::Metadata(metadata)) => metadata,
             Some(upload_media_request::Part::Chunk(_)) | None => {
-                return Err(Error::Invalid(vec![FieldViolation::new(
+                return Err(Error::invalid(
                     "metadata",
                     "must come first: send the metadata (phone number id, MIME type, file name), then the chunks",
-                )])
+                )
                 .into());
             }
         };
@@ -462,13 +460,10 @@ impl MediaService for Media {
 
 fn required_media_id(media_id: &str) -> Result<(), Error> {
     if media_id.is_empty() {
-        return Err(Error::Invalid(vec![FieldViolation::new("media_id", "is required")]));
+        return Err(Error::invalid("media_id", "is required"));
     }
     if !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') {
-        return Err(Error::Invalid(vec![FieldViolation::new(
-            "media_id",
-            format!("{media_id:?} is not a media id (Graph ids are digits)"),
-        )]));
+        return Err(Error::invalid("media_id", format!("{media_id:?} is not a media id (Graph ids are digits)")));
     }
     Ok(())
 }

@@ -63,17 +63,17 @@ impl Templates {
 }
 
 fn required(field: &str, value: &str) -> Result<(), Error> {
-    if value.is_empty() { Err(Error::Invalid(vec![FieldViolation::new(field, "is required")])) } else { Ok(()) }
+    if value.is_empty() { Err(Error::invalid(field, "is required")) } else { Ok(()) }
 }
 
 /// A template id: required, and a Graph id (it becomes a URL path).
 fn required_template_id(template_id: &str) -> Result<(), Error> {
     required("template_id", template_id)?;
     if !template_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err(Error::Invalid(vec![FieldViolation::new(
+        return Err(Error::invalid(
             "template_id",
             format!("{template_id:?} is not a template id (Graph ids are digits)"),
-        )]));
+        ));
     }
     Ok(())
 }

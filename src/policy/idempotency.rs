@@ -20,10 +20,7 @@ use prost::Message as _;
 use redis::aio::ConnectionManager;
 
 use super::window::StoreError;
-use crate::{
-    error::{Error, FieldViolation},
-    pb,
-};
+use crate::{error::Error, pb};
 
 /// How long a key is remembered.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -104,10 +101,10 @@ impl Idempotency {
     /// Checks a client's key.
     pub fn check_key(key: &str) -> Result<(), Error> {
         if key.chars().count() > MAX_KEY_LEN || key.chars().any(char::is_control) {
-            return Err(Error::Invalid(vec![FieldViolation::new(
+            return Err(Error::invalid(
                 "idempotency_key",
                 format!("must be at most {MAX_KEY_LEN} printable characters"),
-            )]));
+            ));
         }
         Ok(())
     }
@@ -123,10 +120,10 @@ impl Idempotency {
             }
         };
         let reused = || {
-            Error::Invalid(vec![FieldViolation::new(
+            Error::invalid(
                 "idempotency_key",
                 "was already used with a different request; use a new key for a new message",
-            )])
+            )
         };
         match existing {
             None => Ok(Claim::Fresh(Guard { store: self.clone(), key, fingerprint, state: GuardState::Claimed })),
