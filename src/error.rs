@@ -87,9 +87,6 @@ pub enum Error {
     /// A store the gateway depends on (Redis) is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
-    /// The RPC exists in the contract but is not served yet.
-    #[error("{0} is not implemented yet")]
-    Unimplemented(&'static str),
     /// A bug or an unexpected state; logged, never detailed to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -175,7 +172,6 @@ impl From<Error> for Status {
                 details.set_retry_info(Some(retry_after));
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
-            Error::Unimplemented(rpc) => Status::unimplemented(format!("{rpc} is not implemented yet")),
             Error::Graph(e) => graph_status(e),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
