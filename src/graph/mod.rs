@@ -13,6 +13,7 @@ mod media;
 mod messages;
 mod serde_util;
 mod templates;
+pub mod vocab;
 
 use std::{fmt, time::Duration};
 

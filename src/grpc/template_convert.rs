@@ -16,7 +16,13 @@ use serde_json::Value;
 use super::convert::{Checker, Obj, is_http_url, is_parameter_name, quoted};
 use crate::{
     error::FieldViolation,
-    graph::GraphTemplate,
+    graph::{
+        GraphTemplate,
+        vocab::{
+            parameter_format_from_graph, parameter_format_to_graph, quality_score_from_graph,
+            template_category_from_graph, template_category_to_graph, template_status_from_graph,
+        },
+    },
     pb::{self, template_button::Kind as ButtonKind, template_component::Kind as ComponentKind},
     policy::templates::{self, UnclosedPlaceholder},
 };
@@ -36,45 +42,6 @@ const CODE_EXPIRATION_MAX: u32 = 90;
 /// How many buttons of each type a template may have.
 const BUTTON_COUNTS: [(&str, usize); 5] =
     [("QUICK_REPLY", 10), ("URL", 2), ("PHONE_NUMBER", 1), ("COPY_CODE", 1), ("OTP", 1)];
-
-// === enums ===
-
-/// A status as Graph spells it, or UNSPECIFIED for one the contract does not name.
-pub fn status_from_graph(status: &str) -> pb::TemplateStatus {
-    pb::TemplateStatus::from_str_name(&format!("TEMPLATE_STATUS_{}", status.to_ascii_uppercase()))
-        .unwrap_or(pb::TemplateStatus::Unspecified)
-}
-
-/// A category as Graph spells it.
-pub fn category_from_graph(category: &str) -> pb::TemplateCategory {
-    pb::TemplateCategory::from_str_name(&format!("TEMPLATE_CATEGORY_{}", category.to_ascii_uppercase()))
-        .unwrap_or(pb::TemplateCategory::Unspecified)
-}
-
-/// A quality score as Graph spells it.
-pub fn quality_from_graph(score: &str) -> pb::QualityScore {
-    pb::QualityScore::from_str_name(&format!("QUALITY_SCORE_{}", score.to_ascii_uppercase()))
-        .unwrap_or(pb::QualityScore::Unspecified)
-}
-
-/// The Graph spelling of a status (`None` for UNSPECIFIED).
-pub fn status_to_graph(status: pb::TemplateStatus) -> Option<&'static str> {
-    (status != pb::TemplateStatus::Unspecified).then(|| status.as_str_name().trim_start_matches("TEMPLATE_STATUS_"))
-}
-
-/// The Graph spelling of a category (`None` for UNSPECIFIED).
-pub fn category_to_graph(category: pb::TemplateCategory) -> Option<&'static str> {
-    (category != pb::TemplateCategory::Unspecified)
-        .then(|| category.as_str_name().trim_start_matches("TEMPLATE_CATEGORY_"))
-}
-
-fn format_from_graph(format: Option<&str>) -> pb::TemplateParameterFormat {
-    match format.map(str::to_ascii_uppercase).as_deref() {
-        Some("NAMED") => pb::TemplateParameterFormat::Named,
-        Some("POSITIONAL") => pb::TemplateParameterFormat::Positional,
-        _ => pb::TemplateParameterFormat::Unspecified,
-    }
-}
 
 // === create and edit ===
 
@@ -114,9 +81,9 @@ pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<Value, Vec<FieldVi
     let ttl = ttl(&mut c, req.message_send_ttl_seconds, category);
 
     let mut body = Obj::new().set("name", req.name.as_str()).set("language", req.language.as_str());
-    body = body.set("category", category.and_then(category_to_graph).unwrap_or_default());
+    body = body.set("category", category.and_then(template_category_to_graph).unwrap_or_default());
     if req.parameter_format != 0 {
-        body = body.set("parameter_format", format_name(format));
+        body = body.set("parameter_format", parameter_format_to_graph(format));
     }
     let body = body
         .flag("allow_category_change", req.allow_category_change)
@@ -149,9 +116,10 @@ pub fn update_body(req: &pb::UpdateTemplateRequest, current: &GraphTemplate) -> 
             None
         }
     };
-    let effective = category
-        .or_else(|| Some(category_from_graph(&current.category)).filter(|c| *c != pb::TemplateCategory::Unspecified));
-    let format = match format_from_graph(current.parameter_format.as_deref()) {
+    let effective = category.or_else(|| {
+        Some(template_category_from_graph(&current.category)).filter(|c| *c != pb::TemplateCategory::Unspecified)
+    });
+    let format = match parameter_format_from_graph(current.parameter_format.as_deref()) {
         pb::TemplateParameterFormat::Unspecified => pb::TemplateParameterFormat::Positional,
         format => format,
     };
@@ -160,7 +128,7 @@ pub fn update_body(req: &pb::UpdateTemplateRequest, current: &GraphTemplate) -> 
         let components = components(&mut c, &req.components, effective, Some(format));
         body = body.set("components", components);
     }
-    if let Some(category) = category.and_then(category_to_graph) {
+    if let Some(category) = category.and_then(template_category_to_graph) {
         body = body.set("category", category);
     }
     if let Some(ttl) = ttl(&mut c, req.message_send_ttl_seconds, effective) {
@@ -181,13 +149,6 @@ fn parameter_format(c: &mut Checker<'_>, value: i32) -> Option<pb::TemplateParam
     }
 }
 
-fn format_name(format: Option<pb::TemplateParameterFormat>) -> &'static str {
-    match format {
-        Some(pb::TemplateParameterFormat::Named) => "NAMED",
-        _ => "POSITIONAL",
-    }
-}
-
 /// `message_send_ttl_seconds` within its category's range; 0 leaves it out.
 fn ttl(c: &mut Checker<'_>, ttl: i32, category: Option<pb::TemplateCategory>) -> Option<i32> {
     use pb::TemplateCategory as C;
@@ -202,7 +163,7 @@ fn ttl(c: &mut Checker<'_>, ttl: i32, category: Option<pb::TemplateCategory>) ->
         _ => (true, ""),
     };
     if !ok {
-        let name = category.and_then(category_to_graph).unwrap_or_default();
+        let name = category.and_then(template_category_to_graph).unwrap_or_default();
         c.fail("message_send_ttl_seconds", format!("must be {range} for {name} templates, got {ttl}"));
     }
     Some(ttl)
@@ -668,12 +629,16 @@ pub fn template_from_graph(t: &GraphTemplate, waba_id: &str) -> pb::Template {
         id: t.id.clone(),
         name: t.name.clone(),
         language: t.language.clone(),
-        category: category_from_graph(&t.category).into(),
-        status: status_from_graph(&t.status).into(),
-        parameter_format: format_from_graph(t.parameter_format.as_deref()).into(),
+        category: template_category_from_graph(&t.category).into(),
+        status: template_status_from_graph(&t.status).into(),
+        parameter_format: parameter_format_from_graph(t.parameter_format.as_deref()).into(),
         components: t.components.iter().map(component_from_graph).collect(),
         rejected_reason: t.rejected_reason.clone().filter(|r| !r.eq_ignore_ascii_case("NONE")).unwrap_or_default(),
-        quality_score: t.quality_score.as_deref().map_or(pb::QualityScore::Unspecified, quality_from_graph).into(),
+        quality_score: t
+            .quality_score
+            .as_deref()
+            .map_or(pb::QualityScore::Unspecified, quality_score_from_graph)
+            .into(),
         message_send_ttl_seconds: t.message_send_ttl_seconds.and_then(|t| i32::try_from(t).ok()).unwrap_or(0),
         waba_id: waba_id.to_owned(),
     }
@@ -1130,16 +1095,5 @@ mod tests {
         let Some(ComponentKind::Buttons(b)) = buttons.kind else { panic!("buttons") };
         assert_eq!(b.buttons.len(), 2, "unknown buttons keep their index");
         assert_eq!(b.buttons[0].kind, None);
-    }
-
-    #[test]
-    fn enums_round_trip() {
-        assert_eq!(status_from_graph("PENDING_DELETION"), pb::TemplateStatus::PendingDeletion);
-        assert_eq!(status_from_graph("LOCKED"), pb::TemplateStatus::Unspecified);
-        assert_eq!(status_to_graph(pb::TemplateStatus::InAppeal), Some("IN_APPEAL"));
-        assert_eq!(status_to_graph(pb::TemplateStatus::Unspecified), None);
-        assert_eq!(category_from_graph("authentication"), pb::TemplateCategory::Authentication);
-        assert_eq!(category_to_graph(pb::TemplateCategory::Marketing), Some("MARKETING"));
-        assert_eq!(quality_from_graph("YELLOW"), pb::QualityScore::Yellow);
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     accounts::Account,
     config::PhoneNumbers,
     error::{Error, FieldViolation, graph_code},
+    graph::vocab,
     graph::{self, GraphTemplate, TemplateQuery},
     pb::{self, template_service_server::TemplateService},
     policy::templates::{LookupError, templates_named},
@@ -128,14 +129,14 @@ fn list_query(req: &pb::ListTemplatesRequest) -> Result<TemplateQuery<'_>, Error
     };
     let mut statuses = Vec::with_capacity(req.statuses.len());
     for (i, status) in req.statuses.iter().enumerate() {
-        match pb::TemplateStatus::try_from(*status).ok().and_then(convert::status_to_graph) {
+        match pb::TemplateStatus::try_from(*status).ok().and_then(vocab::template_status_to_graph) {
             Some(name) => statuses.push(name),
             None => violations.push(FieldViolation::new(format!("statuses[{i}]"), format!("{status} is not a status"))),
         }
     }
     let mut categories = Vec::with_capacity(req.categories.len());
     for (i, category) in req.categories.iter().enumerate() {
-        match pb::TemplateCategory::try_from(*category).ok().and_then(convert::category_to_graph) {
+        match pb::TemplateCategory::try_from(*category).ok().and_then(vocab::template_category_to_graph) {
             Some(name) => categories.push(name),
             None => violations
                 .push(FieldViolation::new(format!("categories[{i}]"), format!("{category} is not a category"))),
@@ -172,8 +173,8 @@ impl TemplateService for Templates {
         let created = account.graph.create_template(waba_id, &body).await.map_err(Error::from)?;
         Ok(Response::new(pb::CreateTemplateResponse {
             id: created.id,
-            status: convert::status_from_graph(&created.status).into(),
-            category: convert::category_from_graph(&created.category).into(),
+            status: vocab::template_status_from_graph(&created.status).into(),
+            category: vocab::template_category_from_graph(&created.category).into(),
         }))
     }
 

@@ -41,7 +41,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     bus::{Bus, Filter, Start},
     error::{Error, FieldViolation},
-    graph::{self, GraphTemplate, TemplateQuery},
+    graph::{self, GraphTemplate, TemplateQuery, vocab},
     pb::{self, template_parameter::Value as ParamValue},
 };
 
@@ -172,17 +172,17 @@ impl TemplateShape {
                 _ => {}
             }
         }
-        shape.named = match t.parameter_format.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            Some("NAMED") => true,
-            Some("POSITIONAL") => false,
-            _ => all_vars.iter().any(|v| !v.bytes().all(|b| b.is_ascii_digit())),
+        shape.named = match vocab::parameter_format_from_graph(t.parameter_format.as_deref()) {
+            pb::TemplateParameterFormat::Named => true,
+            pb::TemplateParameterFormat::Positional => false,
+            pb::TemplateParameterFormat::Unspecified => all_vars.iter().any(|v| !v.bytes().all(|b| b.is_ascii_digit())),
         };
         shape
     }
 
     /// Whether it can be sent.
     pub fn is_approved(&self) -> bool {
-        self.status == "APPROVED"
+        vocab::template_status_from_graph(&self.status) == pb::TemplateStatus::Approved
     }
 
     fn label(&self) -> String {
@@ -590,11 +590,11 @@ impl TemplateCache {
             Lookup::Found(shape) => shape,
         };
         if !shape.is_approved() {
-            let why = match shape.status.as_str() {
-                "PENDING" => "it is still under review",
-                "REJECTED" => "Meta rejected it; edit it to have it reviewed again",
-                "PAUSED" => "Meta paused it for low quality",
-                "DISABLED" => "Meta disabled it after repeated pauses",
+            let why = match vocab::template_status_from_graph(&shape.status) {
+                pb::TemplateStatus::Pending => "it is still under review",
+                pb::TemplateStatus::Rejected => "Meta rejected it; edit it to have it reviewed again",
+                pb::TemplateStatus::Paused => "Meta paused it for low quality",
+                pb::TemplateStatus::Disabled => "Meta disabled it after repeated pauses",
                 _ => "only APPROVED templates can be sent",
             };
             return Err(Error::Precondition {

@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::payload;
+use crate::graph::vocab;
 use crate::pb;
 use crate::pb::event::Kind;
 use crate::pb::inbound_message::Content;
@@ -466,7 +467,7 @@ fn read_status(raw: &RawValue) -> Read {
         return Err(serde_json::Error::missing_field("status"));
     }
     let update = pb::MessageStatusUpdate {
-        status: message_status(&s.status).into(),
+        status: vocab::message_status_from_graph(&s.status).into(),
         message_id: s.id,
         status_raw: s.status,
         recipient_id: s.recipient_id,
@@ -524,8 +525,8 @@ fn read_template_status(origin: &Origin<'_>, value: &RawValue) -> Read {
     let v: payload::TemplateStatusValue = from_raw(value)?;
     require_template_id(&v.message_template_id)?;
     let update = pb::TemplateStatusUpdate {
-        status: template_status(&v.event).into(),
-        category: template_category(&v.message_template_category).into(),
+        status: vocab::template_status_from_graph(&v.event).into(),
+        category: vocab::template_category_from_graph(&v.message_template_category).into(),
         template_id: v.message_template_id,
         template_name: v.message_template_name,
         language: v.message_template_language,
@@ -544,9 +545,9 @@ fn read_template_category(origin: &Origin<'_>, value: &RawValue) -> Read {
     require_template_id(&v.message_template_id)?;
     let id = format!("template-category:{}:{}:{}", v.message_template_id, v.new_category, origin.time_or_digest(value));
     let update = pb::TemplateCategoryUpdate {
-        previous_category: template_category(&v.previous_category).into(),
-        new_category: template_category(&v.new_category).into(),
-        correct_category: template_category(&v.correct_category).into(),
+        previous_category: vocab::template_category_from_graph(&v.previous_category).into(),
+        new_category: vocab::template_category_from_graph(&v.new_category).into(),
+        correct_category: vocab::template_category_from_graph(&v.correct_category).into(),
         category_update_at: v.category_update_timestamp.map(seconds),
         template_id: v.message_template_id,
         template_name: v.message_template_name,
@@ -561,8 +562,8 @@ fn read_template_quality(origin: &Origin<'_>, value: &RawValue) -> Read {
     let id =
         format!("template-quality:{}:{}:{}", v.message_template_id, v.new_quality_score, origin.time_or_digest(value));
     let update = pb::TemplateQualityUpdate {
-        previous_quality_score: quality_score(&v.previous_quality_score).into(),
-        new_quality_score: quality_score(&v.new_quality_score).into(),
+        previous_quality_score: vocab::quality_score_from_graph(&v.previous_quality_score).into(),
+        new_quality_score: vocab::quality_score_from_graph(&v.new_quality_score).into(),
         template_id: v.message_template_id,
         template_name: v.message_template_name,
         language: v.message_template_language,
@@ -573,56 +574,6 @@ fn read_template_quality(origin: &Origin<'_>, value: &RawValue) -> Read {
 /// The template id is the subject of the event and part of its key.
 fn require_template_id(id: &str) -> Result<(), serde_json::Error> {
     if id.is_empty() { Err(serde_json::Error::missing_field("message_template_id")) } else { Ok(()) }
-}
-
-// === open enums: unknown spellings are UNSPECIFIED, the string is kept elsewhere ===
-
-fn message_status(status: &str) -> pb::MessageStatus {
-    match status.to_ascii_lowercase().as_str() {
-        "sent" => pb::MessageStatus::Sent,
-        "delivered" => pb::MessageStatus::Delivered,
-        "read" => pb::MessageStatus::Read,
-        "played" => pb::MessageStatus::Played,
-        "failed" => pb::MessageStatus::Failed,
-        _ => pb::MessageStatus::Unspecified,
-    }
-}
-
-/// The status a template-status `event` sets; events that are not statuses
-/// (FLAGGED, LOCKED, REINSTATED, …) map to UNSPECIFIED.
-fn template_status(event: &str) -> pb::TemplateStatus {
-    match event.to_ascii_uppercase().as_str() {
-        "PENDING" => pb::TemplateStatus::Pending,
-        "APPROVED" => pb::TemplateStatus::Approved,
-        "REJECTED" => pb::TemplateStatus::Rejected,
-        "PAUSED" => pb::TemplateStatus::Paused,
-        "DISABLED" => pb::TemplateStatus::Disabled,
-        "IN_APPEAL" => pb::TemplateStatus::InAppeal,
-        "PENDING_DELETION" => pb::TemplateStatus::PendingDeletion,
-        "DELETED" => pb::TemplateStatus::Deleted,
-        "LIMIT_EXCEEDED" => pb::TemplateStatus::LimitExceeded,
-        "ARCHIVED" => pb::TemplateStatus::Archived,
-        _ => pb::TemplateStatus::Unspecified,
-    }
-}
-
-fn template_category(category: &str) -> pb::TemplateCategory {
-    match category.to_ascii_uppercase().as_str() {
-        "MARKETING" => pb::TemplateCategory::Marketing,
-        "UTILITY" => pb::TemplateCategory::Utility,
-        "AUTHENTICATION" => pb::TemplateCategory::Authentication,
-        _ => pb::TemplateCategory::Unspecified,
-    }
-}
-
-fn quality_score(score: &str) -> pb::QualityScore {
-    match score.to_ascii_uppercase().as_str() {
-        "UNKNOWN" => pb::QualityScore::Unknown,
-        "GREEN" => pb::QualityScore::Green,
-        "YELLOW" => pb::QualityScore::Yellow,
-        "RED" => pb::QualityScore::Red,
-        _ => pb::QualityScore::Unspecified,
-    }
 }
 
 // === small helpers ===
