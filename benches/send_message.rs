@@ -11,9 +11,10 @@ use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Endpoint;
 use wagate::{
+    access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::BusSettings,
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey},
     emulator::{Emulator, EmulatorConfig},
     pb::{self, message_content::Kind, messaging_service_client::MessagingServiceClient},
 };

@@ -29,9 +29,10 @@ use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, transport::Endpoint};
 use wagate::{
+    access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::BusSettings,
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey},
     emulator::EmulatorConfig,
     pb::{self, media_service_client::MediaServiceClient, upload_media_request::Part},
 };

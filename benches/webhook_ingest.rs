@@ -22,9 +22,10 @@ use sha2::{Digest as _, Sha256};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wagate::{
+    access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::BusSettings,
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey},
 };
 
 const POSTS: usize = 20_000;

@@ -5,11 +5,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::{
-    config::{PhoneNumbers, Resolved},
-    error::Error,
-    graph,
-};
+use crate::{access::PhoneNumbers, config::Resolved, error::Error, graph};
 
 /// One WhatsApp Business Account and its Graph client.
 #[derive(Debug)]

@@ -11,9 +11,10 @@ use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
+    access::{PhoneNumbers, Scope},
     accounts::Accounts,
     bus::{Bus, BusSettings, RedisBus},
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
     policy::{

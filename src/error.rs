@@ -10,28 +10,19 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use crate::graph;
+use crate::{
+    bus::BusError,
+    graph,
+    policy::{PolicyError, rate_limit::Limit},
+    violation::describe,
+};
+
+pub use crate::violation::FieldViolation;
 
 /// The ErrorInfo domain of errors that come from Meta.
 pub const GRAPH_DOMAIN: &str = "graph.facebook.com";
 /// The ErrorInfo domain of errors the gateway raises itself.
 pub const WAGATE_DOMAIN: &str = "wagate";
-
-/// One problem with a request field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldViolation {
-    /// The path of the field, e.g. `content.interactive.buttons.buttons[3].title`.
-    pub field: String,
-    /// What is wrong and how to fix it.
-    pub description: String,
-}
-
-impl FieldViolation {
-    /// A violation of `field`.
-    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self { field: field.into(), description: description.into() }
-    }
-}
 
 /// Everything an RPC can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -73,16 +64,18 @@ pub enum Error {
     /// Data arrived corrupted (e.g. a download whose SHA-256 differs from Meta's).
     #[error("{0}")]
     DataLoss(String),
-    /// Over a pacing limit (the number's throughput, or the pair rate to one
-    /// contact); retry after the delay.
-    #[error("over the {limit:?} limit of phone number {phone_number_id}; retry in {retry_after:?}")]
-    RateLimited {
-        /// Which limit.
-        limit: crate::policy::rate_limit::Limit,
-        /// The sending number.
-        phone_number_id: String,
-        /// When a retry can succeed.
-        retry_after: std::time::Duration,
+    /// A policy refused the send or could not decide.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The event bus failed.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// A consumer group's position fell out of the retained history before
+    /// the group read it (in memory); the group goes on from the oldest event.
+    #[error("a consumer group lost events evicted from the history")]
+    GroupHistoryLost {
+        /// The cursor of the last event the subscriber was sent (empty when none).
+        last_cursor: String,
     },
     /// A store the gateway depends on (Redis) is unreachable; retry later.
     #[error("{0}")]
@@ -103,10 +96,6 @@ impl From<Vec<FieldViolation>> for Error {
     fn from(violations: Vec<FieldViolation>) -> Self {
         Self::Invalid(violations)
     }
-}
-
-fn describe(violations: &[FieldViolation]) -> String {
-    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
 }
 
 /// The gRPC code that fits a Graph error code (REFERENCE.md §6.2).
@@ -157,21 +146,15 @@ impl From<Error> for Status {
                 Status::data_loss(m)
             }
             Error::Unavailable(m) => Status::unavailable(m),
-            Error::RateLimited { limit, phone_number_id, retry_after } => {
-                use crate::policy::rate_limit::Limit;
-                let (reason, what) = match limit {
-                    Limit::Throughput => ("THROUGHPUT_LIMIT", "its throughput limit (policy.messages_per_second)"),
-                    Limit::Pair => ("PAIR_RATE_LIMIT", "Meta's pair rate to this contact (1 message per 6 s)"),
-                };
-                let message = format!(
-                    "phone number {phone_number_id} is over {what}; retry in {} ms",
-                    retry_after.as_millis().max(1)
-                );
-                let metadata = HashMap::from([("phone_number_id".to_owned(), phone_number_id)]);
-                let mut details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, metadata);
-                details.set_retry_info(Some(retry_after));
-                Status::with_error_details(Code::ResourceExhausted, message, details)
-            }
+            Error::Policy(e) => policy_status(e),
+            Error::Bus(e) => bus_status(e),
+            Error::GroupHistoryLost { last_cursor } => lagged(
+                // Groups are never cut off for being slow: their position fell out of the history.
+                "events were dropped from the retained history before the consumer group read them; subscribe \
+                 again to the group to go on from the oldest retained event"
+                    .to_owned(),
+                last_cursor,
+            ),
             Error::Graph(e) => graph_status(e),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
@@ -179,6 +162,63 @@ impl From<Error> for Status {
             }
         }
     }
+}
+
+fn policy_status(err: PolicyError) -> Status {
+    let same = match err {
+        PolicyError::Invalid(violations) => Error::Invalid(violations),
+        PolicyError::Refused { reason, message } => Error::Precondition { reason, message },
+        PolicyError::NotFound(m) => Error::NotFound(m),
+        PolicyError::InFlight(m) => Error::Aborted(m),
+        PolicyError::Unavailable(m) => Error::Unavailable(m),
+        PolicyError::Graph(e) => Error::Graph(e),
+        PolicyError::RateLimited { limit, phone_number_id, retry_after } => {
+            let (reason, what) = match limit {
+                Limit::Throughput => ("THROUGHPUT_LIMIT", "its throughput limit (policy.messages_per_second)"),
+                Limit::Pair => ("PAIR_RATE_LIMIT", "Meta's pair rate to this contact (1 message per 6 s)"),
+            };
+            let message = format!(
+                "phone number {phone_number_id} is over {what}; retry in {} ms",
+                retry_after.as_millis().max(1)
+            );
+            let metadata = HashMap::from([("phone_number_id".to_owned(), phone_number_id)]);
+            let mut details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, metadata);
+            details.set_retry_info(Some(retry_after));
+            return Status::with_error_details(Code::ResourceExhausted, message, details);
+        }
+    };
+    Status::from(same)
+}
+
+fn bus_status(err: BusError) -> Status {
+    match err {
+        BusError::Unavailable(m) => Status::unavailable(m),
+        BusError::InvalidCursor { cursor, reason } => Status::from(Error::invalid(
+            "cursor",
+            format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
+        )),
+        BusError::Lagged { last_cursor } => lagged(
+            format!(
+                "the subscriber fell too far behind and was cut off; subscribe again with after_cursor {last_cursor:?}"
+            ),
+            last_cursor,
+        ),
+        BusError::GroupFilterMismatch { group } => Status::from(Error::Precondition {
+            reason: "CONSUMER_GROUP_FILTER_MISMATCH",
+            message: format!(
+                "consumer group {group:?} was created with another filter (phone_number_ids, kinds, contacts), and \
+                 every subscriber of a group shares its filter; subscribe with the same filter as the group's other \
+                 subscribers, or use another consumer_group name"
+            ),
+        }),
+    }
+}
+
+/// The status that ends a lagging subscriber's stream: it says where to resume.
+fn lagged(message: String, last_cursor: String) -> Status {
+    let metadata = HashMap::from([("last_cursor".to_owned(), last_cursor)]);
+    let details = ErrorDetails::with_error_info("SUBSCRIBER_LAGGED", WAGATE_DOMAIN, metadata);
+    Status::with_error_details(Code::ResourceExhausted, message, details)
 }
 
 fn graph_status(err: graph::Error) -> Status {

@@ -14,6 +14,7 @@
 //!   runs them until one shutdown token is cancelled ([`shutdown`]).
 //! - [`pb`] holds the code generated from `proto/wagate/v1`.
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod bus;
@@ -27,6 +28,7 @@ pub mod pb;
 pub mod policy;
 pub mod shutdown;
 pub mod telemetry;
+pub mod violation;
 pub mod webhook;
 
 pub use error::{Error, FieldViolation};

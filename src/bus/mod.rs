@@ -39,43 +39,17 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 
-use crate::{config::PhoneNumbers, pb};
+use crate::{access::PhoneNumbers, pb};
+
+pub use crate::config::BusSettings;
 
 pub use self::redis::RedisBus;
 pub use memory::MemoryBus;
-
-/// Tuning shared by both backends.
-#[derive(Debug, Clone)]
-pub struct BusSettings {
-    /// How many events are retained for replay (Redis: `MAXLEN ~`).
-    pub history: usize,
-    /// How long events are retained at most (Redis: `MINID`); `None` keeps `history` only.
-    pub max_age: Option<Duration>,
-    /// How long a delivered event id is remembered to drop Meta's redeliveries.
-    pub dedup_window: Duration,
-    /// How long a consumer group waits for an acknowledgement before redelivering.
-    pub ack_timeout: Duration,
-    /// How many events may wait for a slow subscriber before it is cut off.
-    pub subscriber_buffer: usize,
-}
-
-impl Default for BusSettings {
-    fn default() -> Self {
-        Self {
-            history: 100_000,
-            max_age: Some(Duration::from_secs(7 * 24 * 3600)),
-            dedup_window: Duration::from_secs(7 * 24 * 3600),
-            ack_timeout: Duration::from_secs(30),
-            subscriber_buffer: 1024,
-        }
-    }
-}
 
 /// Where a subscription starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

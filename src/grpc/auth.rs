@@ -13,7 +13,8 @@ use subtle::ConstantTimeEq as _;
 use tonic::{Request, Status, service::Interceptor};
 
 use crate::{
-    config::{PhoneNumbers, ResolvedApiKey, Scope},
+    access::{PhoneNumbers, Scope},
+    config::ResolvedApiKey,
     error::Error,
 };
 
@@ -75,10 +76,12 @@ impl Authenticator {
     }
 }
 
-impl Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+impl Authenticator {
+    /// The principal of a request with `authorization: Bearer <key>`, if the
+    /// key is known and has this service's scope.
+    fn authenticate(&self, request: &Request<()>) -> Result<Principal, Error> {
         let header = request.metadata().get("authorization").ok_or_else(|| {
-            Status::unauthenticated("missing API key: send the metadata `authorization: Bearer <key>`")
+            Error::Unauthenticated("missing API key: send the metadata `authorization: Bearer <key>`".into())
         })?;
         let presented = header
             .to_str()
@@ -86,15 +89,23 @@ impl Interceptor for Authenticator {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| Status::unauthenticated("malformed authorization metadata: expected `Bearer <key>`"))?;
-        let key = self.find(presented).ok_or_else(|| Status::unauthenticated("unknown API key"))?;
+            .ok_or_else(|| {
+                Error::Unauthenticated("malformed authorization metadata: expected `Bearer <key>`".into())
+            })?;
+        let key = self.find(presented).ok_or_else(|| Error::Unauthenticated("unknown API key".into()))?;
         if !key.scopes.contains(&self.scope) {
-            return Err(Status::permission_denied(format!(
+            return Err(Error::PermissionDenied(format!(
                 "API key {:?} lacks the `{}` scope this service needs",
                 key.name, self.scope
             )));
         }
-        let principal = Principal { key_name: key.name.clone(), phone_number_ids: key.phone_number_ids.clone() };
+        Ok(Principal { key_name: key.name.clone(), phone_number_ids: key.phone_number_ids.clone() })
+    }
+}
+
+impl Interceptor for Authenticator {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let principal = self.authenticate(&request)?;
         request.extensions_mut().insert(principal);
         Ok(request)
     }

@@ -1,21 +1,17 @@
 //! `EventService`: typed events from the bus, filtered by what the key may see.
 
-use std::{
-    collections::{HashMap, HashSet},
-    pin::Pin,
-};
+use std::{collections::HashSet, pin::Pin};
 
 use futures_util::StreamExt as _;
 use tokio_stream::Stream;
 use tokio_util::sync::CancellationToken;
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt as _};
+use tonic::{Request, Response, Status};
 
 use super::{Shared, auth::Principal};
 use crate::{
     accounts::Accounts,
     bus::{BusError, Filter, Start},
-    error::{Error, WAGATE_DOMAIN},
+    error::Error,
     pb::{self, event_service_server::EventService, subscribe_events_request},
 };
 
@@ -38,25 +34,21 @@ impl Events {
 /// The longest consumer group or consumer name.
 const MAX_NAME_LEN: usize = 128;
 
-/// The error of a subscription that could not start.
+/// The error of a subscription that could not start, in the request's terms.
 fn subscribe_error(error: BusError, consumer_group: &str) -> Error {
     match error {
         BusError::InvalidCursor { cursor, reason } => {
             Error::invalid("after_cursor", format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
         }
-        BusError::GroupFilterMismatch { .. } => Error::Precondition {
-            reason: "CONSUMER_GROUP_FILTER_MISMATCH",
-            message: format!(
-                "consumer group {consumer_group:?} was created with another filter (phone_number_ids, kinds, \
-                 contacts), and every subscriber of a group shares its filter; subscribe with the same filter as \
-                 the group's other subscribers, or use another consumer_group name"
-            ),
-        },
-        other => bus_error(other),
+        // The bus knows the group by its key-scoped name; the client by its own.
+        BusError::GroupFilterMismatch { .. } => {
+            Error::Bus(BusError::GroupFilterMismatch { group: consumer_group.to_owned() })
+        }
+        other => Error::Bus(other),
     }
 }
 
-/// The error of an acknowledgement of `cursors`.
+/// The error of an acknowledgement of `cursors`, naming the refused cursor's field.
 fn ack_error(error: BusError, cursors: &[String]) -> Error {
     match error {
         BusError::InvalidCursor { cursor, reason } => {
@@ -66,32 +58,16 @@ fn ack_error(error: BusError, cursors: &[String]) -> Error {
             };
             Error::invalid(field, format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
         }
-        other => bus_error(other),
+        other => Error::Bus(other),
     }
 }
 
-/// A bus error no request field explains.
-fn bus_error(error: BusError) -> Error {
+/// The error that ends a subscription's stream.
+fn stream_error(error: BusError, in_group: bool) -> Error {
     match error {
-        BusError::Unavailable(m) => Error::Unavailable(m),
-        other => Error::Internal(other.to_string()),
+        BusError::Lagged { last_cursor } if in_group => Error::GroupHistoryLost { last_cursor },
+        other => Error::Bus(other),
     }
-}
-
-/// The status that ends a lagging subscriber's stream: it says where to resume.
-fn lagged(last_cursor: String, in_group: bool) -> Status {
-    let message = if in_group {
-        // Groups are never cut off for being slow: the group's position fell
-        // out of the retained history (in memory).
-        "events were dropped from the retained history before the consumer group read them; subscribe again to \
-         the group to go on from the oldest retained event"
-            .to_owned()
-    } else {
-        format!("the subscriber fell too far behind and was cut off; subscribe again with after_cursor {last_cursor:?}")
-    };
-    let metadata = HashMap::from([("last_cursor".to_owned(), last_cursor)]);
-    let details = ErrorDetails::with_error_info("SUBSCRIBER_LAGGED", WAGATE_DOMAIN, metadata);
-    Status::with_error_details(Code::ResourceExhausted, message, details)
 }
 
 /// Refuses a consumer group or consumer name that is too long or has
@@ -180,8 +156,7 @@ impl EventService for Events {
         let stream = subscription
             .map(move |item| match item {
                 Ok(event) => Ok(pb::SubscribeEventsResponse { event: Some(event) }),
-                Err(BusError::Lagged { last_cursor }) => Err(lagged(last_cursor, in_group)),
-                Err(e) => Err(Status::from(bus_error(e))),
+                Err(e) => Err(Status::from(stream_error(e, in_group))),
             })
             // Open streams would otherwise hold the server's graceful shutdown.
             .take_until(self.shutdown.clone().cancelled_owned());
@@ -209,6 +184,7 @@ impl EventService for Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic_types::StatusExt as _;
 
     fn fields(error: Error) -> Vec<String> {
         match error {
@@ -229,9 +205,22 @@ mod tests {
     #[test]
     fn a_group_filter_mismatch_is_a_failed_precondition_naming_the_group() {
         let error = subscribe_error(BusError::GroupFilterMismatch { group: "key/billing".into() }, "billing");
-        let Error::Precondition { reason, message } = error else { panic!("{error:?}") };
-        assert_eq!(reason, "CONSUMER_GROUP_FILTER_MISMATCH");
-        assert!(message.contains("\"billing\"") && !message.contains("key/"), "{message}");
+        let status = Status::from(error);
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+        assert_eq!(status.get_details_error_info().expect("ErrorInfo").reason, "CONSUMER_GROUP_FILTER_MISMATCH");
+        assert!(status.message().contains("\"billing\"") && !status.message().contains("key/"), "{}", status.message());
+    }
+
+    #[test]
+    fn a_lagging_subscriber_learns_where_to_resume() {
+        let lagged = || BusError::Lagged { last_cursor: "7-0".into() };
+        for in_group in [false, true] {
+            let status = Status::from(stream_error(lagged(), in_group));
+            assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+            let info = status.get_details_error_info().expect("ErrorInfo");
+            assert_eq!((info.reason.as_str(), info.metadata["last_cursor"].as_str()), ("SUBSCRIBER_LAGGED", "7-0"));
+            assert_eq!(status.message().contains("consumer group"), in_group, "{}", status.message());
+        }
     }
 
     #[test]

@@ -51,13 +51,7 @@ impl Messaging {
         self.check_template(account, &req).await?;
         // Last: a refused check must not spend the number's allowance.
         let contact = contact_key(&req.to);
-        match self.shared.rate_limit.acquire(phone_number_id, &contact).await {
-            Ok(None) => {}
-            Ok(Some((limit, retry_after))) => {
-                return Err(Error::RateLimited { limit, phone_number_id: phone_number_id.to_owned(), retry_after });
-            }
-            Err(e) => return Err(Error::Unavailable(e.to_string())),
-        }
+        self.shared.rate_limit.acquire(phone_number_id, &contact).await?;
 
         if let Some(guard) = guard.as_mut() {
             guard.sending();
@@ -104,8 +98,7 @@ impl Messaging {
             return Ok(());
         }
         let contact = contact_key(&req.to);
-        let state =
-            self.shared.windows.get(phone_number_id, &contact).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+        let state = self.shared.windows.get(phone_number_id, &contact).await?;
         match state {
             Some(state) if state.is_open(window::now_unix()) => Ok(()),
             state => Err(Error::Precondition {
@@ -193,8 +186,7 @@ impl MessagingService for Messaging {
             return Err(Error::Invalid(vec![crate::error::FieldViolation::new("contact", e)]).into());
         }
         let contact = contact_key(&req.contact);
-        let state =
-            self.shared.windows.get(phone_number_id, &contact).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+        let state = self.shared.windows.get(phone_number_id, &contact).await.map_err(Error::from)?;
         let timestamp = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
         Ok(Response::new(match state {
             Some(s) => pb::GetConversationWindowResponse {

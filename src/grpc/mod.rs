@@ -18,9 +18,10 @@ use tonic::transport::{Identity, Server, ServerTlsConfig, server::TcpIncoming};
 use tonic_health::ServingStatus;
 
 use crate::{
+    access::Scope,
     accounts::Accounts,
     bus::Bus,
-    config::{ResolvedApiKey, Scope, TlsPem},
+    config::{ResolvedApiKey, TlsPem},
     pb::{
         self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
         messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,

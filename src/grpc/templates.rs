@@ -17,8 +17,8 @@ use tonic::{Code, Request, Response, Status};
 
 use super::{Shared, auth::Principal, template_convert as convert};
 use crate::{
+    access::PhoneNumbers,
     accounts::Account,
-    config::PhoneNumbers,
     error::{Error, FieldViolation, graph_code},
     graph::vocab,
     graph::{self, GraphTemplate, TemplateQuery},

@@ -19,8 +19,8 @@ use base64::Engine as _;
 use prost::Message as _;
 use redis::aio::ConnectionManager;
 
-use super::window::StoreError;
-use crate::{error::Error, pb};
+use super::PolicyError;
+use crate::pb;
 
 /// How long a key is remembered.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -99,9 +99,9 @@ impl Idempotency {
     }
 
     /// Checks a client's key.
-    pub fn check_key(key: &str) -> Result<(), Error> {
+    pub fn check_key(key: &str) -> Result<(), PolicyError> {
         if key.chars().count() > MAX_KEY_LEN || key.chars().any(char::is_control) {
-            return Err(Error::invalid(
+            return Err(PolicyError::invalid(
                 "idempotency_key",
                 format!("must be at most {MAX_KEY_LEN} printable characters"),
             ));
@@ -110,17 +110,15 @@ impl Idempotency {
     }
 
     /// Claims `key` for a request with `fingerprint` (a hash of its content).
-    pub async fn claim(&self, key: String, fingerprint: [u8; 32]) -> Result<Claim, Error> {
+    pub async fn claim(&self, key: String, fingerprint: [u8; 32]) -> Result<Claim, PolicyError> {
         let existing = match &self.backend {
             Backend::Memory(memory) => lock(memory).claim(&key, fingerprint, self.retention),
             Backend::Redis { conn, prefix } => {
-                redis_claim(conn.clone(), &format!("{prefix}{key}"), fingerprint, self.retention)
-                    .await
-                    .map_err(|e| Error::Unavailable(e.to_string()))?
+                redis_claim(conn.clone(), &format!("{prefix}{key}"), fingerprint, self.retention).await?
             }
         };
         let reused = || {
-            Error::invalid(
+            PolicyError::invalid(
                 "idempotency_key",
                 "was already used with a different request; use a new key for a new message",
             )
@@ -128,10 +126,10 @@ impl Idempotency {
         match existing {
             None => Ok(Claim::Fresh(Guard { store: self.clone(), key, fingerprint, state: GuardState::Claimed })),
             Some(Slot::Done { fingerprint: f, result }) if f == fingerprint => Ok(Claim::Replay(result)),
-            Some(Slot::InFlight { fingerprint: f }) if f == fingerprint => Err(Error::Aborted(
+            Some(Slot::InFlight { fingerprint: f }) if f == fingerprint => Err(PolicyError::InFlight(
                 "a request with this idempotency key is still in flight; retry after it finishes".into(),
             )),
-            Some(Slot::Unknown { fingerprint: f }) if f == fingerprint => Err(Error::Precondition {
+            Some(Slot::Unknown { fingerprint: f }) if f == fingerprint => Err(PolicyError::Refused {
                 reason: "IDEMPOTENCY_OUTCOME_UNKNOWN",
                 message: "the first request with this idempotency key ended without a known outcome and may \
                           have been sent; check its status events, or send again with a new key"
@@ -141,7 +139,7 @@ impl Idempotency {
         }
     }
 
-    async fn settle(&self, key: &str, slot: Option<Slot>) -> Result<(), StoreError> {
+    async fn settle(&self, key: &str, slot: Option<Slot>) -> Result<(), PolicyError> {
         match &self.backend {
             Backend::Memory(memory) => {
                 lock(memory).settle(key, slot);
@@ -243,8 +241,8 @@ async fn redis_claim(
     key: &str,
     fingerprint: [u8; 32],
     retention: Duration,
-) -> Result<Option<Slot>, StoreError> {
-    let store_error = |e: redis::RedisError| StoreError(e.to_string());
+) -> Result<Option<Slot>, PolicyError> {
+    let store_error = PolicyError::from;
     let in_flight = encode(&Slot::InFlight { fingerprint });
     // A key released between SET NX and GET is claimed on the next round.
     for _ in 0..3 {
@@ -262,10 +260,12 @@ async fn redis_claim(
         }
         let existing: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await.map_err(store_error)?;
         if let Some(value) = existing {
-            return decode(&value).map(Some).ok_or_else(|| StoreError(format!("unreadable idempotency record {key}")));
+            return decode(&value)
+                .map(Some)
+                .ok_or_else(|| PolicyError::Unavailable(format!("unreadable idempotency record {key}")));
         }
     }
-    Err(StoreError(format!("idempotency key {key} keeps changing")))
+    Err(PolicyError::Unavailable(format!("idempotency key {key} keeps changing")))
 }
 
 async fn redis_settle(
@@ -273,7 +273,7 @@ async fn redis_settle(
     key: &str,
     slot: Option<Slot>,
     retention: Duration,
-) -> Result<(), StoreError> {
+) -> Result<(), PolicyError> {
     let cmd = match &slot {
         Some(slot) => {
             let mut cmd = redis::cmd("SET");
@@ -286,7 +286,7 @@ async fn redis_settle(
             cmd
         }
     };
-    cmd.query_async::<()>(&mut conn).await.map_err(|e| StoreError(e.to_string()))
+    cmd.query_async::<()>(&mut conn).await.map_err(PolicyError::from)
 }
 
 // === impl Guard ===
@@ -379,14 +379,14 @@ mod tests {
     async fn reuse_with_another_request_is_invalid() {
         let store = store();
         fresh(&store, "k", 1).await.succeed(outcome("wamid.1")).await;
-        assert!(matches!(store.claim("k".into(), [2; 32]).await, Err(Error::Invalid(_))));
+        assert!(matches!(store.claim("k".into(), [2; 32]).await, Err(PolicyError::Invalid(_))));
     }
 
     #[tokio::test]
     async fn a_concurrent_retry_is_aborted() {
         let store = store();
         let _guard = fresh(&store, "k", 1).await;
-        assert!(matches!(store.claim("k".into(), [1; 32]).await, Err(Error::Aborted(_))));
+        assert!(matches!(store.claim("k".into(), [1; 32]).await, Err(PolicyError::InFlight(_))));
     }
 
     #[tokio::test]
@@ -406,7 +406,7 @@ mod tests {
         sending.sending();
         drop(sending);
         for key in ["a", "b"] {
-            assert!(matches!(store.claim(key.into(), [1; 32]).await, Err(Error::Precondition { .. })), "{key}");
+            assert!(matches!(store.claim(key.into(), [1; 32]).await, Err(PolicyError::Refused { .. })), "{key}");
         }
     }
 

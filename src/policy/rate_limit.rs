@@ -19,7 +19,7 @@ use std::{
 
 use redis::{Script, aio::ConnectionManager};
 
-use super::window::StoreError;
+use super::PolicyError;
 
 /// Whether a message may go now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl RateLimit {
     }
 
     /// Takes one message from `key`'s allowance.
-    pub async fn acquire(&self, key: &str) -> Result<Verdict, StoreError> {
+    pub async fn acquire(&self, key: &str) -> Result<Verdict, PolicyError> {
         let Some(rate) = self.rate else { return Ok(Verdict::Allowed) };
         let interval = rate.interval.as_micros() as u64;
         let tolerance = interval * u64::from(rate.burst.max(1) - 1);
@@ -118,7 +118,7 @@ impl RateLimit {
                     .arg(tolerance)
                     .invoke_async(&mut conn)
                     .await
-                    .map_err(|e| StoreError(e.to_string()))?;
+                    .map_err(PolicyError::from)?;
                 Ok(if wait == 0 { Verdict::Allowed } else { Verdict::Refused(Duration::from_micros(wait)) })
             }
         }
@@ -156,15 +156,21 @@ impl RateLimits {
 
     /// Takes one message from `contact`'s pair allowance, then from the
     /// number's (the narrower first, so a refused pair spends nothing of
-    /// the number's). `None`: the message may go.
-    pub async fn acquire(&self, phone_number_id: &str, contact: &str) -> Result<Option<(Limit, Duration)>, StoreError> {
+    /// the number's). [`PolicyError::RateLimited`] says which refused, and
+    /// when to retry.
+    pub async fn acquire(&self, phone_number_id: &str, contact: &str) -> Result<(), PolicyError> {
+        let refused = |limit, retry_after| PolicyError::RateLimited {
+            limit,
+            phone_number_id: phone_number_id.to_owned(),
+            retry_after,
+        };
         if let Verdict::Refused(wait) = self.per_pair.acquire(&format!("{phone_number_id}:{contact}")).await? {
-            return Ok(Some((Limit::Pair, wait)));
+            return Err(refused(Limit::Pair, wait));
         }
         if let Verdict::Refused(wait) = self.per_number.acquire(phone_number_id).await? {
-            return Ok(Some((Limit::Throughput, wait)));
+            return Err(refused(Limit::Throughput, wait));
         }
-        Ok(None)
+        Ok(())
     }
 }
 

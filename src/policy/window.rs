@@ -15,6 +15,7 @@ use std::{
 
 use redis::{Script, aio::ConnectionManager};
 
+use super::PolicyError;
 use crate::pb;
 
 /// How long a contact's message keeps the window open.
@@ -38,11 +39,6 @@ impl WindowState {
         now < self.closes_at()
     }
 }
-
-/// Why the window store failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the window store is unavailable: {0}")]
-pub struct StoreError(pub String);
 
 /// Windows kept in this process (the sandbox, a single replica). Closed
 /// windows are dropped as new ones are recorded, so memory follows the
@@ -150,7 +146,7 @@ impl RedisWindows {
         format!("{}window:{phone_number_id}:{contact}", self.prefix)
     }
 
-    async fn record(&self, events: &[pb::Event]) -> Result<(), StoreError> {
+    async fn record(&self, events: &[pb::Event]) -> Result<(), PolicyError> {
         let now = now_unix();
         let mut invocation = self.record.prepare_invoke();
         let mut any = false;
@@ -166,7 +162,7 @@ impl RedisWindows {
             return Ok(());
         }
         let mut conn = self.conn.clone();
-        let _: i64 = invocation.invoke_async(&mut conn).await.map_err(|e| StoreError(e.to_string()))?;
+        let _: i64 = invocation.invoke_async(&mut conn).await.map_err(PolicyError::from)?;
         Ok(())
     }
 
@@ -174,26 +170,22 @@ impl RedisWindows {
         format!("{}wa-id:{phone_number_id}:{dialled}", self.prefix)
     }
 
-    async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), StoreError> {
+    async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), PolicyError> {
         let mut conn = self.conn.clone();
         let key = self.alias_key(phone_number_id, dialled);
-        redis::AsyncCommands::set_ex(&mut conn, key, wa_id, ALIAS_TTL.as_secs())
-            .await
-            .map_err(|e| StoreError(e.to_string()))
+        redis::AsyncCommands::set_ex(&mut conn, key, wa_id, ALIAS_TTL.as_secs()).await.map_err(PolicyError::from)
     }
 
-    async fn wa_id_of(&self, phone_number_id: &str, dialled: &str) -> Result<Option<String>, StoreError> {
+    async fn wa_id_of(&self, phone_number_id: &str, dialled: &str) -> Result<Option<String>, PolicyError> {
         let mut conn = self.conn.clone();
-        redis::AsyncCommands::get(&mut conn, self.alias_key(phone_number_id, dialled))
-            .await
-            .map_err(|e| StoreError(e.to_string()))
+        redis::AsyncCommands::get(&mut conn, self.alias_key(phone_number_id, dialled)).await.map_err(PolicyError::from)
     }
 
-    async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
+    async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, PolicyError> {
         let mut conn = self.conn.clone();
         let value: Option<i64> = redis::AsyncCommands::get(&mut conn, self.key(phone_number_id, contact))
             .await
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(PolicyError::from)?;
         Ok(value.map(|last_inbound| WindowState { last_inbound }))
     }
 }
@@ -213,7 +205,7 @@ impl Windows {
     }
 
     /// Records the inbound messages among `events`.
-    pub async fn record(&self, events: &[pb::Event]) -> Result<(), StoreError> {
+    pub async fn record(&self, events: &[pb::Event]) -> Result<(), PolicyError> {
         match self {
             Self::Memory(windows) => {
                 for (phone, contact, at) in inbound_times(events) {
@@ -228,7 +220,7 @@ impl Windows {
     /// The window of `contact` on `phone_number_id`, if the contact ever
     /// wrote, looked up under its WhatsApp id when Meta knows the number by
     /// another one (see [`Windows::alias`]).
-    pub async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, StoreError> {
+    pub async fn get(&self, phone_number_id: &str, contact: &str) -> Result<Option<WindowState>, PolicyError> {
         let wa_id = match self {
             Self::Memory(windows) => windows.wa_id_of(phone_number_id, contact),
             Self::Redis(windows) => windows.wa_id_of(phone_number_id, contact).await?,
@@ -243,7 +235,7 @@ impl Windows {
     /// Remembers, from a send's answer, that Meta knows the number `dialled`
     /// (digits) as `wa_id`: inbound messages, and so windows, carry the
     /// WhatsApp id, which differs in some countries (Mexico's `52 1`).
-    pub async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), StoreError> {
+    pub async fn alias(&self, phone_number_id: &str, dialled: &str, wa_id: &str) -> Result<(), PolicyError> {
         if dialled == wa_id || wa_id.is_empty() {
             return Ok(());
         }

@@ -19,9 +19,10 @@ use tokio_stream::{Stream, StreamExt as _};
 use tokio_util::sync::CancellationToken;
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
 use wagate::{
+    access::{PhoneNumbers, Scope},
     app::{Gateway, Sandbox},
     bus::BusSettings,
-    config::{PhoneNumbers, Resolved, ResolvedAccount, ResolvedApiKey, Scope},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{
         self, download_media_response, event::Kind, inbound_message::Content, media_service_client::MediaServiceClient,

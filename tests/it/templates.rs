@@ -10,7 +10,7 @@ use tokio_stream::StreamExt as _;
 use tonic::{Code, Streaming, service::interceptor::InterceptedService, transport::Channel};
 use tonic_types::StatusExt as _;
 use wagate::{
-    config::{PhoneNumbers, Scope},
+    access::{PhoneNumbers, Scope},
     emulator::{EmulatorConfig, Fault, FaultKind},
     pb::{
         self, event::Kind, message_content::Kind as Content, subscribe_events_request::Start,

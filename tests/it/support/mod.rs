@@ -18,9 +18,10 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 use wagate::{
+    access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::{Bus, BusSettings},
-    config::{PhoneNumbers, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, Scope, TlsPem},
+    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
