@@ -9,15 +9,18 @@
 //! client can decide. Keys are scoped by the caller, expire after a
 //! retention period, and are shared by every replica when Redis is used.
 
+mod memory;
+mod redis;
+
 use std::{
-    collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant},
+    sync::{Arc, Mutex},
+    time::Duration,
 };
 
-use base64::Engine as _;
-use prost::Message as _;
-use redis::aio::ConnectionManager;
+use ::redis::aio::ConnectionManager;
+
+use memory::{Memory, lock};
+use redis::{redis_claim, redis_settle};
 
 use super::PolicyError;
 use crate::pb;
@@ -27,9 +30,6 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The longest accepted idempotency key, in characters.
 pub const MAX_KEY_LEN: usize = 256;
-
-/// The most keys kept in memory; the oldest settled ones go first.
-const MAX_MEMORY_KEYS: usize = 200_000;
 
 /// What is remembered of a send.
 type Outcome = pb::SendMessageResponse;
@@ -53,11 +53,6 @@ enum Slot {
     InFlight { fingerprint: [u8; 32] },
     Done { fingerprint: [u8; 32], result: Outcome },
     Unknown { fingerprint: [u8; 32] },
-}
-
-struct Memory {
-    slots: HashMap<String, (Slot, Instant)>,
-    order: VecDeque<(Instant, String)>,
 }
 
 /// The outcome of a claim.
@@ -89,7 +84,7 @@ enum GuardState {
 impl Idempotency {
     /// A store in this process.
     pub fn memory(retention: Duration) -> Self {
-        let memory = Memory { slots: HashMap::new(), order: VecDeque::new() };
+        let memory = Memory::default();
         Self { backend: Backend::Memory(Arc::new(Mutex::new(memory))), retention }
     }
 
@@ -150,143 +145,6 @@ impl Idempotency {
             }
         }
     }
-}
-
-fn lock(memory: &Mutex<Memory>) -> MutexGuard<'_, Memory> {
-    // Every critical section is a few inserts and removes that cannot panic.
-    memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-// === impl Memory ===
-
-impl Memory {
-    /// The slot already held by `key`, or `None` after claiming it.
-    fn claim(&mut self, key: &str, fingerprint: [u8; 32], retention: Duration) -> Option<Slot> {
-        let now = Instant::now();
-        self.evict(now, retention);
-        if let Some((slot, _)) = self.slots.get(key) {
-            return Some(slot.clone());
-        }
-        self.slots.insert(key.to_owned(), (Slot::InFlight { fingerprint }, now));
-        self.order.push_back((now, key.to_owned()));
-        None
-    }
-
-    fn settle(&mut self, key: &str, slot: Option<Slot>) {
-        let now = Instant::now();
-        match slot {
-            Some(slot) => {
-                self.slots.insert(key.to_owned(), (slot, now));
-                self.order.push_back((now, key.to_owned()));
-            }
-            None => {
-                self.slots.remove(key);
-            }
-        }
-    }
-
-    /// Drops expired keys, then the oldest settled ones past the size cap.
-    fn evict(&mut self, now: Instant, retention: Duration) {
-        while let Some((at, key)) = self.order.front() {
-            let expired = now.duration_since(*at) >= retention;
-            if !expired && self.slots.len() <= MAX_MEMORY_KEYS {
-                break;
-            }
-            let (at, key) = (*at, key.clone());
-            self.order.pop_front();
-            // Only the latest write of a key, and never a send in flight.
-            if let Some((slot, written)) = self.slots.get(&key)
-                && *written == at
-                && !matches!(slot, Slot::InFlight { .. })
-            {
-                self.slots.remove(&key);
-            }
-        }
-    }
-}
-
-// === Redis ===
-
-// Values: `i:<fingerprint>` in flight, `u:<fingerprint>` unknown,
-// `d:<fingerprint>:<base64 of the encoded response>` done.
-
-fn encode(slot: &Slot) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
-    match slot {
-        Slot::InFlight { fingerprint } => format!("i:{}", hex::encode(fingerprint)),
-        Slot::Unknown { fingerprint } => format!("u:{}", hex::encode(fingerprint)),
-        Slot::Done { fingerprint, result } => {
-            format!("d:{}:{}", hex::encode(fingerprint), b64.encode(result.encode_to_vec()))
-        }
-    }
-}
-
-fn decode(value: &str) -> Option<Slot> {
-    let (kind, rest) = value.split_once(':')?;
-    let (fingerprint, payload) = rest.split_once(':').unwrap_or((rest, ""));
-    let fingerprint: [u8; 32] = hex::decode(fingerprint).ok()?.try_into().ok()?;
-    match kind {
-        "i" => Some(Slot::InFlight { fingerprint }),
-        "u" => Some(Slot::Unknown { fingerprint }),
-        "d" => {
-            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(payload).ok()?;
-            Some(Slot::Done { fingerprint, result: Outcome::decode(bytes.as_slice()).ok()? })
-        }
-        _ => None,
-    }
-}
-
-async fn redis_claim(
-    mut conn: ConnectionManager,
-    key: &str,
-    fingerprint: [u8; 32],
-    retention: Duration,
-) -> Result<Option<Slot>, PolicyError> {
-    let store_error = PolicyError::from;
-    let in_flight = encode(&Slot::InFlight { fingerprint });
-    // A key released between SET NX and GET is claimed on the next round.
-    for _ in 0..3 {
-        let claimed: Option<String> = redis::cmd("SET")
-            .arg(key)
-            .arg(&in_flight)
-            .arg("NX")
-            .arg("PX")
-            .arg(retention.as_millis() as u64)
-            .query_async(&mut conn)
-            .await
-            .map_err(store_error)?;
-        if claimed.is_some() {
-            return Ok(None);
-        }
-        let existing: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await.map_err(store_error)?;
-        if let Some(value) = existing {
-            return decode(&value)
-                .map(Some)
-                .ok_or_else(|| PolicyError::Unavailable(format!("unreadable idempotency record {key}")));
-        }
-    }
-    Err(PolicyError::Unavailable(format!("idempotency key {key} keeps changing")))
-}
-
-async fn redis_settle(
-    mut conn: ConnectionManager,
-    key: &str,
-    slot: Option<Slot>,
-    retention: Duration,
-) -> Result<(), PolicyError> {
-    let cmd = match &slot {
-        Some(slot) => {
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(key).arg(encode(slot)).arg("PX").arg(retention.as_millis() as u64);
-            cmd
-        }
-        None => {
-            let mut cmd = redis::cmd("DEL");
-            cmd.arg(key);
-            cmd
-        }
-    };
-    cmd.query_async::<()>(&mut conn).await.map_err(PolicyError::from)
 }
 
 // === impl Guard ===
@@ -350,6 +208,7 @@ impl Drop for Guard {
 
 #[cfg(test)]
 mod tests {
+    use super::redis::{decode, encode};
     use super::*;
 
     fn store() -> Idempotency {

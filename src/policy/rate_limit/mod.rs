@@ -11,13 +11,15 @@
 //! process or, shared by every replica, as one Redis script timed by Redis's
 //! own clock.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+mod memory;
+mod redis;
 
-use redis::{Script, aio::ConnectionManager};
+use std::time::Duration;
+
+use ::redis::aio::ConnectionManager;
+
+use memory::MemoryGcra;
+use redis::RedisGcra;
 
 use super::PolicyError;
 
@@ -57,41 +59,19 @@ pub struct RateLimit {
 }
 
 enum Backend {
-    Memory { start: Instant, tats: Mutex<HashMap<String, u64>> },
-    Redis { conn: ConnectionManager, prefix: String, script: Script },
+    Memory(MemoryGcra),
+    Redis(RedisGcra),
 }
-
-/// Keys kept in memory before the idle ones are dropped.
-const MAX_MEMORY_KEYS: usize = 100_000;
-
-/// GCRA on Redis: `KEYS[1]` holds the theoretical arrival time in
-/// microseconds; `ARGV[1]` is the emission interval, `ARGV[2]` the burst
-/// tolerance (both µs). Returns 0 when allowed, else the µs to wait.
-const GCRA_SCRIPT: &str = r"
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-if tat - now > tolerance then
-  return tat - now - tolerance
-end
-local next_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.ceil((next_tat - now) / 1000) + 1000)
-return 0
-";
 
 impl RateLimit {
     /// A limit kept in this process.
     pub fn memory(rate: Option<Rate>) -> Self {
-        Self { rate, backend: Backend::Memory { start: Instant::now(), tats: Mutex::default() } }
+        Self { rate, backend: Backend::Memory(MemoryGcra::default()) }
     }
 
     /// A limit shared through Redis; keys start with `prefix` (which names the limit).
     pub fn redis(rate: Option<Rate>, conn: ConnectionManager, prefix: &str) -> Self {
-        let backend = Backend::Redis { conn, prefix: prefix.to_owned(), script: Script::new(GCRA_SCRIPT) };
-        Self { rate, backend }
+        Self { rate, backend: Backend::Redis(RedisGcra::new(conn, prefix)) }
     }
 
     /// Takes one message from `key`'s allowance.
@@ -100,27 +80,8 @@ impl RateLimit {
         let interval = rate.interval.as_micros() as u64;
         let tolerance = interval * u64::from(rate.burst.max(1) - 1);
         match &self.backend {
-            Backend::Memory { start, tats } => {
-                let now = start.elapsed().as_micros() as u64;
-                let mut tats = tats.lock().unwrap_or_else(|p| p.into_inner());
-                // Keys whose allowance is full again carry no information.
-                if tats.len() >= MAX_MEMORY_KEYS {
-                    tats.retain(|_, tat| *tat > now);
-                }
-                let tat = tats.entry(key.to_owned()).or_insert(0);
-                Ok(gcra(tat, now, interval, tolerance))
-            }
-            Backend::Redis { conn, prefix, script } => {
-                let mut conn = conn.clone();
-                let wait: u64 = script
-                    .key(format!("{prefix}{key}"))
-                    .arg(interval)
-                    .arg(tolerance)
-                    .invoke_async(&mut conn)
-                    .await
-                    .map_err(PolicyError::from)?;
-                Ok(if wait == 0 { Verdict::Allowed } else { Verdict::Refused(Duration::from_micros(wait)) })
-            }
+            Backend::Memory(gcra) => Ok(gcra.acquire(key, interval, tolerance)),
+            Backend::Redis(gcra) => gcra.acquire(key, interval, tolerance).await,
         }
     }
 }
