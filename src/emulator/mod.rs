@@ -214,5 +214,3 @@ impl EmulatorHandle {
 
 #[cfg(test)]
 mod samples;
-#[cfg(test)]
-mod tests;
