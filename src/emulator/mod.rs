@@ -20,7 +20,8 @@
 //! tokio::spawn(emulator.run(shutdown.clone()));
 //! # let _ = (base_url, handle); Ok(()) }
 //! ```
-//!//! Layout, from the bottom floor up; each module imports only from the
+//!
+//! Layout, from the bottom floor up; each module imports only from the
 //! floors below it:
 //! - `config`, `control`, `ids` and `wire`: plain data (the configuration,
 //!   the test-facing API types, Meta-shaped ids and JSON); `errors`: Meta's
