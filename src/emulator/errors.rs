@@ -282,6 +282,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::emulator::samples;
 
     fn parse(e: &GraphError) -> Value {
         serde_json::from_slice(&e.body()).expect("json")
@@ -320,5 +321,26 @@ mod tests {
         let response = GraphError::invalid_token().into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[test]
+    fn error_envelopes_have_the_sample_shapes() {
+        let body = |e: GraphError| serde_json::from_slice::<Value>(&e.body()).expect("json");
+        for (name, ours) in [
+            ("error-130429-rate-limit.json", body(GraphError::throughput())),
+            ("error-100-unknown-object.json", body(GraphError::unknown_object("get", "1284751093365999"))),
+            ("error-190-invalid-token.json", body(GraphError::invalid_token())),
+            ("error-132001-template-not-found.json", body(GraphError::template_missing("order_shiped", "en_US"))),
+            ("error-131008-missing-parameter.json", body(GraphError::missing_param("text['body']"))),
+        ] {
+            for (_, sample) in samples::load(name) {
+                assert_eq!(samples::keys(&ours["error"]), samples::keys(&sample["error"]), "{name}");
+                let mut ours = ours["error"].clone();
+                let mut theirs = sample["error"].clone();
+                ours["fbtrace_id"] = Value::Null;
+                theirs["fbtrace_id"] = Value::Null;
+                assert_eq!(ours, theirs, "{name}");
+            }
+        }
     }
 }

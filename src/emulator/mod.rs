@@ -21,14 +21,25 @@
 //! # let _ = (base_url, handle); Ok(()) }
 //! ```
 //!
-//! Layout: `routes` holds the Graph path table, auth and the message
-//! handlers; `validate`, `media` and `templates` the rules and handlers of
-//! their endpoints; `state` the in-memory store; `webhooks` the signed
-//! delivery queue; `admin` the admin API; `errors` and `wire` the JSON Meta
-//! reads and writes.
+//! Layout, from the bottom floor up; each module imports only from the
+//! floors below it:
+//! - `config`, `control`, `ids` and `wire`: plain data (the configuration,
+//!   the test-facing API types, Meta-shaped ids and JSON); `errors`: Meta's
+//!   error envelopes.
+//! - `validate`, `media` and `templates`: the rules of their endpoints, pure
+//!   functions; `webhooks`: the signed delivery queue.
+//! - `state`: the in-memory store and its background work.
+//! - `extract`: request extractors; `handlers`: one module per endpoint
+//!   family, the admin API included.
+//! - `routes`: the path table, auth and fault injection; this module: the
+//!   public [`Emulator`] and [`EmulatorHandle`].
 
-mod admin;
+mod config;
+mod control;
 mod errors;
+mod extract;
+mod handlers;
+mod ids;
 mod media;
 mod routes;
 mod state;
@@ -37,75 +48,16 @@ mod validate;
 mod webhooks;
 mod wire;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+pub use config::EmulatorConfig;
+pub use control::{EmulatorError, Fault, FaultKind, InboundSpec, SentMessage};
 pub use webhooks::signature;
 
 use state::Shared;
-
-/// How the emulator behaves. [`Default`] gives the development defaults.
-#[derive(Debug, Clone)]
-pub struct EmulatorConfig {
-    /// The only bearer token Graph paths accept (default `emulator-token`).
-    pub access_token: String,
-    /// The app secret that signs webhooks (default `emulator-app-secret`).
-    pub app_secret: String,
-    /// Where signed webhooks are POSTed; `None` drops them.
-    pub webhook_url: Option<String>,
-    /// The business phone number's id (default `113502948871204`).
-    pub phone_number_id: String,
-    /// The business phone number, digits only (default `15557771234`).
-    pub display_phone_number: String,
-    /// The WhatsApp Business Account id (default `109348720013455`).
-    pub waba_id: String,
-    /// Messages accepted per second per phone number before error 130429;
-    /// 0 = unlimited (default 80, Meta's default throughput).
-    pub throughput_per_second: u32,
-    /// Delay before `sent`, then between `sent`, `delivered` and `read`
-    /// (default 1 s; tests use a few milliseconds).
-    pub status_interval: Duration,
-    /// How long a new or edited template stays PENDING (default 2 s).
-    pub template_review_delay: Duration,
-    /// Free-form messages to a contact whose 24 h window is closed are
-    /// accepted, then fail with a `failed` 131047 webhook (default true).
-    pub enforce_window: bool,
-    /// Base of media download URLs; `None` uses `http://{bound address}`.
-    pub public_base_url: Option<String>,
-    /// First retry delay of a failed webhook POST; it doubles up to 30 s
-    /// (default 1 s).
-    pub webhook_retry_initial_backoff: Duration,
-    /// How long an undelivered webhook is retried before it is dropped
-    /// (default 7 days, Meta's longer published horizon).
-    pub webhook_retry_horizon: Duration,
-    /// Write `file_size` in `GET /{media-id}` as a JSON string rather than a
-    /// number (Meta's sources disagree, REFERENCE.md §3.1; default false).
-    pub media_file_size_as_string: bool,
-}
-
-impl Default for EmulatorConfig {
-    fn default() -> Self {
-        Self {
-            access_token: "emulator-token".to_owned(),
-            app_secret: "emulator-app-secret".to_owned(),
-            webhook_url: None,
-            phone_number_id: "113502948871204".to_owned(),
-            display_phone_number: "15557771234".to_owned(),
-            waba_id: "109348720013455".to_owned(),
-            throughput_per_second: 80,
-            status_interval: Duration::from_secs(1),
-            template_review_delay: Duration::from_secs(2),
-            enforce_window: true,
-            public_base_url: None,
-            webhook_retry_initial_backoff: Duration::from_secs(1),
-            webhook_retry_horizon: Duration::from_secs(7 * 24 * 3600),
-            media_file_size_as_string: false,
-        }
-    }
-}
 
 /// A bound emulator, not yet serving.
 #[derive(Debug)]
@@ -122,92 +74,6 @@ pub struct Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorHandle {
     shared: Arc<Shared>,
-}
-
-/// One accepted `POST /{phone_number_id}/messages`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SentMessage {
-    /// The sending phone number id (from the path).
-    pub phone_number_id: String,
-    /// The wamid given to the message; empty for mark-read requests.
-    pub message_id: String,
-    /// The request body as received.
-    pub body: serde_json::Value,
-}
-
-/// Make the next `count` matching Graph calls fail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// How many calls fail before the fault is used up.
-    pub count: u32,
-    /// How they fail.
-    pub kind: FaultKind,
-    /// Only calls whose path (as received, version included) contains this;
-    /// `None` matches every Graph call (not `/_admin`).
-    pub path_contains: Option<String>,
-}
-
-/// How a faulted call fails.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Meta's error envelope with these values.
-    GraphError {
-        /// The HTTP status.
-        http_status: u16,
-        /// `error.code`.
-        code: i64,
-        /// `error.error_subcode`.
-        subcode: Option<i64>,
-        /// `error.message`, e.g. `(#131000) Something went wrong`.
-        message: String,
-        /// `error.error_data.details`.
-        details: String,
-    },
-    /// This status and this raw body, no envelope (e.g. a proxy's 502).
-    RawStatus {
-        /// The HTTP status.
-        http_status: u16,
-        /// The body, sent as is.
-        body: String,
-    },
-    /// Wait this long, then handle the call normally.
-    Latency(Duration),
-}
-
-/// An inbound message to inject, as if a WhatsApp user had written.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct InboundSpec {
-    /// The business number written to; `None` = the configured one.
-    #[serde(default)]
-    pub phone_number_id: Option<String>,
-    /// The user's wa_id (digits), or a BSUID such as `US.1234`.
-    pub from: String,
-    /// The user's profile name (default `Emulator User`).
-    #[serde(default)]
-    pub profile_name: Option<String>,
-    /// The Cloud API inbound message object without `id`, `from` and
-    /// `timestamp`, e.g. `{"type":"text","text":{"body":"hi"}}`.
-    pub message: serde_json::Value,
-}
-
-/// What the in-process emulator API can refuse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EmulatorError {
-    /// The phone number id is not the emulated one.
-    #[error("unknown phone number id {0}")]
-    UnknownPhoneNumber(String),
-    /// The injected inbound message is malformed.
-    #[error("invalid inbound message: {0}")]
-    InvalidInbound(String),
-    /// The seeded template is malformed.
-    #[error("invalid template: {0}")]
-    InvalidTemplate(String),
-    /// No template has this id.
-    #[error("unknown template id {0}")]
-    UnknownTemplate(String),
-    /// No media object has this id.
-    #[error("unknown media id {0}")]
-    UnknownMedia(String),
 }
 
 // === impl Emulator ===
@@ -322,7 +188,7 @@ impl EmulatorHandle {
     /// while keeping the SHA-256 and size given at upload, so its next
     /// download is a tampered one.
     pub fn corrupt_media(&self, media_id: &str) -> Result<(), EmulatorError> {
-        media::corrupt(&self.shared, media_id)
+        self.shared.corrupt_media(media_id)
     }
 
     /// How many media objects are stored (uploaded and inbound).
@@ -348,4 +214,4 @@ impl EmulatorHandle {
 }
 
 #[cfg(test)]
-mod tests;
+mod samples;

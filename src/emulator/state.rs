@@ -10,20 +10,22 @@ use std::{
     collections::{HashMap, HashSet, VecDeque},
     fmt,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use base64::Engine as _;
 use bytes::Bytes;
-use rand::Rng as _;
 use serde_json::{Map, Value, json};
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
-    EmulatorConfig, EmulatorError, Fault, FaultKind, InboundSpec, SentMessage, templates,
-    webhooks::{Dispatcher, Item},
+    config::EmulatorConfig,
+    control::{EmulatorError, Fault, FaultKind, InboundSpec, SentMessage},
+    ids::{Direction, contact_key, graph_id, is_bsuid, same_language, unix_now, wamid},
+    media::Media,
+    templates::{Strictness, Template, create::validate_new},
+    webhooks::{Dispatcher, Item, hmac_hex},
 };
 
 /// The sent log keeps this many entries; a long-running emulator (a benchmark)
@@ -65,36 +67,7 @@ pub(crate) struct Inner {
     throughput: HashMap<String, (Instant, u32)>,
 }
 
-/// One stored media object.
-#[derive(Debug, Clone)]
-pub(crate) struct Media {
-    pub(crate) phone_number_id: String,
-    /// The MIME type as uploaded (parameters kept, e.g. `audio/ogg; codecs=opus`).
-    pub(crate) mime_type: String,
-    pub(crate) bytes: Bytes,
-    pub(crate) sha256: [u8; 32],
-}
-
-/// One message template.
-#[derive(Debug, Clone)]
-pub(crate) struct Template {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) language: String,
-    pub(crate) category: String,
-    pub(crate) parameter_format: String,
-    /// Normalized components (UPPERCASE enum values, OTP buttons as URL).
-    pub(crate) components: Vec<Value>,
-    pub(crate) status: String,
-    pub(crate) rejected_reason: Option<String>,
-    pub(crate) quality_score: String,
-    pub(crate) quality_date: i64,
-    pub(crate) ttl_seconds: Option<i64>,
-    /// Bumped by every create/edit so a stale review does not apply.
-    pub(crate) review: u64,
-    /// When this template was edited while APPROVED (Meta caps those edits).
-    pub(crate) approved_edits: Vec<Instant>,
-}
+// === impl Shared ===
 
 // === impl Shared ===
 
@@ -276,7 +249,7 @@ impl Shared {
         components: Value,
     ) -> Result<String, EmulatorError> {
         let body = json!({"name": name, "language": language, "category": category, "components": components});
-        let new = templates::validate_new(&body, templates::Strictness::Seed)
+        let new = validate_new(&body, Strictness::Seed)
             .map_err(|e| EmulatorError::InvalidTemplate(e.details.unwrap_or(e.message)))?;
         let mut inner = self.lock();
         if inner.templates.iter().any(|t| t.name == new.name && same_language(&t.language, &new.language)) {
@@ -297,8 +270,21 @@ impl Shared {
 
     /// The token-free hash that makes a download URL unguessable and expiring.
     pub(crate) fn media_hash(&self, id: &str, expires: i64) -> String {
-        let full = super::webhooks::hmac_hex(&self.config.app_secret, format!("media:{id}:{expires}").as_bytes());
+        let full = hmac_hex(&self.config.app_secret, format!("media:{id}:{expires}").as_bytes());
         full[..24].to_owned()
+    }
+
+    /// Flips the first byte of a stored media object, keeping the SHA-256 and
+    /// size recorded at upload: its next download is a tampered one.
+    pub(crate) fn corrupt_media(&self, id: &str) -> Result<(), EmulatorError> {
+        let mut inner = self.lock();
+        let media = inner.media.get_mut(id).ok_or_else(|| EmulatorError::UnknownMedia(id.to_owned()))?;
+        let mut bytes = media.bytes.to_vec();
+        if let Some(first) = bytes.first_mut() {
+            *first ^= 0xFF;
+        }
+        media.bytes = Bytes::from(bytes);
+        Ok(())
     }
 
     /// Runs `work` after the review delay unless the emulator stops first.
@@ -373,20 +359,6 @@ impl Inner {
     }
 }
 
-// === impl Media ===
-
-impl Media {
-    pub(crate) fn new(phone_number_id: String, mime_type: String, bytes: Bytes) -> Self {
-        let sha256 = Sha256::digest(&bytes).into();
-        Self { phone_number_id, mime_type, bytes, sha256 }
-    }
-
-    /// The MIME type without parameters, lowercase.
-    pub(crate) fn essence(&self) -> String {
-        mime_essence(&self.mime_type)
-    }
-}
-
 /// Defaults for inbound media objects that arrive without an id.
 struct InboundMedia {
     mime_type: &'static str,
@@ -405,102 +377,9 @@ fn inbound_media_defaults(kind: &str) -> Option<InboundMedia> {
     Some(InboundMedia { mime_type, flag: flag.map(|(k, v)| (k.to_owned(), v)) })
 }
 
-// === ids, time, keys ===
-
-/// The MIME type without parameters, lowercase (`audio/ogg; codecs=opus` → `audio/ogg`).
-pub(crate) fn mime_essence(mime: &str) -> String {
-    mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// A Graph object id: 16 decimal digits, no leading zero (fits in a u64).
-pub(crate) fn graph_id() -> String {
-    let mut rng = rand::rng();
-    rng.random_range(1_000_000_000_000_000u64..10_000_000_000_000_000).to_string()
-}
-
-/// Which way a message went; Meta's wamids encode it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Outbound,
-    Inbound,
-}
-
-/// A wamid shaped like Meta's: `wamid.` + base64 of a small binary record
-/// holding the user's number, the direction and a random hex id.
-pub(crate) fn wamid(contact: &str, direction: Direction) -> String {
-    let mut rng = rand::rng();
-    let (marker, hex_len) = match direction {
-        Direction::Outbound => (0x11u8, 18),
-        Direction::Inbound => (0x12u8, 20),
-    };
-    let random: String = (0..hex_len).map(|_| char::from(b"0123456789ABCDEF"[rng.random_range(0..16)])).collect();
-    let contact = &contact.as_bytes()[..contact.len().min(200)];
-    let mut raw = vec![0x1c, 0x18, u8::try_from(contact.len()).unwrap_or(u8::MAX)];
-    raw.extend_from_slice(contact);
-    raw.extend_from_slice(&[0x15, 0x02, 0x00, marker, 0x18, u8::try_from(random.len()).unwrap_or(u8::MAX)]);
-    raw.extend_from_slice(random.as_bytes());
-    raw.push(0x00);
-    format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(raw))
-}
-
-/// Whether `s` looks like a business-scoped user id (`US.123…`, `US.ENT.123…`).
-pub(crate) fn is_bsuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() > 3
-        && b.len() <= 256
-        && b[0].is_ascii_uppercase()
-        && b[1].is_ascii_uppercase()
-        && b[2] == b'.'
-        && b[3..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'.')
-}
-
-/// The key a contact is stored under: a BSUID as is, a number as its digits.
-pub(crate) fn contact_key(contact: &str) -> String {
-    let contact = contact.trim();
-    if is_bsuid(contact) { contact.to_owned() } else { contact.chars().filter(char::is_ascii_digit).collect() }
-}
-
-/// Language codes match across `en_US` / `en-US` spellings.
-pub(crate) fn same_language(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes().zip(b.bytes()).all(|(x, y)| x == y || (x == b'-' || x == b'_') && (y == b'-' || y == b'_'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wamids_look_like_metas() {
-        let id = wamid("14155550123", Direction::Outbound);
-        let raw = base64::engine::general_purpose::STANDARD.decode(id.trim_start_matches("wamid.")).expect("b64");
-        assert_eq!(&raw[..3], &[0x1c, 0x18, 11]);
-        assert_eq!(&raw[3..14], b"14155550123");
-        assert_eq!(raw[17], 0x11);
-        assert_ne!(id, wamid("14155550123", Direction::Outbound));
-    }
-
-    #[test]
-    fn graph_ids_are_16_digits() {
-        let id = graph_id();
-        assert_eq!(id.len(), 16);
-        assert!(id.parse::<u64>().is_ok());
-    }
-
-    #[test]
-    fn contacts_are_keyed_by_digits_or_bsuid() {
-        assert_eq!(contact_key("+1 (415) 555-0123"), "14155550123");
-        assert_eq!(contact_key("US.ENT.123"), "US.ENT.123");
-        assert!(is_bsuid("US.25718394402918375519"));
-        assert!(!is_bsuid("14155550123"));
-        assert!(!is_bsuid("us.123"));
-    }
-
     #[test]
     fn throughput_counts_per_one_second_window() {
         let mut inner = Inner::default();
@@ -511,12 +390,5 @@ mod tests {
         assert!(inner.take_throughput("other", 2, t0));
         assert!(inner.take_throughput("p", 2, t0 + Duration::from_secs(1)));
         assert!(inner.take_throughput("p", 0, t0));
-    }
-
-    #[test]
-    fn languages_match_across_separators() {
-        assert!(same_language("en_US", "en-US"));
-        assert!(!same_language("en_US", "en_GB"));
-        assert!(!same_language("en", "en_US"));
     }
 }

@@ -24,9 +24,9 @@ use tokio::{sync::Notify, time::Instant};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
-    EmulatorConfig,
+    config::EmulatorConfig,
     errors::ERROR_CODES_HREF,
-    state::unix_now,
+    ids::unix_now,
     wire::{self, Change, ChangeValue, Entry, Envelope, MessagesValue, Metadata, Pricing, Status, WebhookError},
 };
 
@@ -441,6 +441,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::emulator::samples;
 
     #[test]
     fn signs_the_reference_example() {
@@ -527,5 +528,44 @@ mod tests {
     fn voice_notes_are_also_played() {
         let plan = plan_statuses(&Outcome { voice: true, ..outcome() }, Duration::ZERO, true);
         assert_eq!(plan.last().map(|(_, s)| s.status), Some("played"));
+    }
+
+    #[test]
+    fn statuses_have_the_sample_shapes() {
+        let outcome = Outcome {
+            wamid: "wamid.X".into(),
+            recipient_id: Some("14155550123".into()),
+            recipient_user_id: None,
+            group: false,
+            biz_opaque_callback_data: None,
+            template_category: None,
+            window_open: true,
+            read_receipts: true,
+            voice: false,
+        };
+        let ours: Vec<Value> = plan_statuses(&outcome, Duration::ZERO, true)
+            .into_iter()
+            .map(|(_, s)| serde_json::to_value(s).expect("json"))
+            .collect();
+        let closed = Outcome { window_open: false, ..outcome };
+        let failed = serde_json::to_value(&plan_statuses(&closed, Duration::ZERO, true)[0].1).expect("json");
+        for (name, ours) in [
+            ("webhook-status-sent.json", &ours[0]),
+            ("webhook-status-delivered.json", &ours[1]),
+            ("webhook-status-read.json", &ours[2]),
+            ("webhook-status-failed.json", &failed),
+        ] {
+            for (_, sample) in samples::load(name) {
+                let theirs = &sample["entry"][0]["changes"][0]["value"]["statuses"][0];
+                assert_eq!(samples::keys(ours), samples::keys(theirs), "{name}");
+                if let Some(pricing) = theirs.get("pricing") {
+                    assert_eq!(&ours["pricing"], pricing, "{name}");
+                }
+                if let Some(errors) = theirs.get("errors") {
+                    assert_eq!(samples::keys(&ours["errors"][0]), samples::keys(&errors[0]), "{name}");
+                    assert_eq!(ours["errors"][0]["title"], errors[0]["title"], "{name}");
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The admin API, under the reserved prefix `/_admin` (no Graph token).
 //!
 //! It drives the emulator from outside the process, the way
-//! [`super::EmulatorHandle`] does from inside. Bodies are JSON; errors use
+//! [`crate::emulator::EmulatorHandle`] does from inside. Bodies are JSON; errors use
 //! the Graph envelope. Routes:
 //!
 //! - `GET /_admin/sent` → `{"data":[{"phone_number_id","message_id","body"}]}`:
@@ -45,13 +45,13 @@ use axum::{
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
-use super::{
-    EmulatorError, Fault, FaultKind, InboundSpec,
+use super::templates;
+use crate::emulator::{
+    control::{EmulatorError, Fault, FaultKind, InboundSpec},
     errors::GraphError,
-    media,
-    routes::{Id, JsonBody, method_not_allowed},
+    extract::{Id, JsonBody, method_not_allowed},
     state::Shared,
-    templates, wire,
+    wire,
 };
 
 /// The admin routes, to be nested under `/_admin`.
@@ -266,7 +266,7 @@ async fn template_status(State(shared): State<Arc<Shared>>, Id(id): Id, JsonBody
 }
 
 async fn corrupt_media(State(shared): State<Arc<Shared>>, Id(id): Id) -> Response {
-    respond(media::corrupt(&shared, &id).map(|()| wire::success()).map_err(|_| GraphError::unknown_object("post", &id)))
+    respond(shared.corrupt_media(&id).map(|()| wire::success()).map_err(|_| GraphError::unknown_object("post", &id)))
 }
 
 #[derive(Debug, Deserialize)]
