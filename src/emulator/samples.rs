@@ -1,7 +1,7 @@
 //! The reference samples, for the unit tests that check the emulator's
-//! JSON against them. Read at test time from wherever this checkout has them
-//! (`tests/fixtures/cloud-api`, then `../shared/cloud-api/samples`); missing
-//! directories are skipped.
+//! JSON against them, read at test time from `tests/fixtures/` (copies of the
+//! reference samples). A sample a test names must exist: a check that finds
+//! nothing to compare fails rather than passing vacuously.
 
 use std::path::PathBuf;
 
@@ -10,10 +10,7 @@ use serde_json::Value;
 /// The sample directories this checkout has.
 pub(super) fn dirs() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("tests/fixtures/cloud-api"), root.join("../shared/cloud-api/samples")]
-        .into_iter()
-        .filter(|d| d.is_dir())
-        .collect()
+    vec![root.join("tests/fixtures/cloud-api"), root.join("tests/fixtures/webhooks")]
 }
 
 /// Every sample whose file name starts with `prefix`, by name.
@@ -28,6 +25,7 @@ pub(super) fn load(prefix: &str) -> Vec<(String, Value)> {
             }
         }
     }
+    assert!(!found.is_empty(), "no sample named {prefix}* in {:?}", dirs());
     found
 }
 
