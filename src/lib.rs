@@ -17,6 +17,7 @@
 pub mod access;
 pub mod accounts;
 pub mod app;
+pub mod backoff;
 pub mod bus;
 pub mod cli;
 pub mod config;

@@ -12,10 +12,7 @@ use tokio_stream::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::{
-    backoff::Backoff,
-    connection::{RESPONSE_TIMEOUT, open_pubsub},
-};
+use super::connection::{self, RESPONSE_TIMEOUT, open_pubsub};
 
 /// How often the pub/sub connection is checked with a PING: a half-open
 /// connection would otherwise go unnoticed for as long as nothing is published.
@@ -31,7 +28,7 @@ pub(super) async fn listen(
     shutdown: CancellationToken,
 ) {
     let mut pubsub = Some(first);
-    let mut backoff = Backoff::default();
+    let mut backoff = connection::backoff();
     loop {
         let current = match pubsub.take() {
             Some(current) => current,

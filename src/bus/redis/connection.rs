@@ -14,6 +14,12 @@ use tokio::time::timeout;
 use crate::bus::BusError;
 
 /// How long connecting to Redis may take.
+/// The retry delays of the bus's background tasks (subscription readers,
+/// the pub/sub listener) while Redis fails.
+pub(super) fn backoff() -> crate::backoff::Backoff {
+    crate::backoff::Backoff::new(Duration::from_millis(50), Duration::from_secs(2))
+}
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long one command may take. Generous: a large publish batch is one script.

@@ -13,8 +13,7 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::{
-    backoff::Backoff,
-    connection::millis,
+    connection::{self, millis},
     entry_id::EntryId,
     keys::Keys,
     reader::{Flow, REPOLL, Reader, decode},
@@ -59,7 +58,7 @@ async fn consume_until_stopped(reader: &mut Reader, feeder: &mut Feeder, filter:
     let claim_every = (member.ack_timeout / 2).clamp(Duration::from_millis(50), REPOLL);
     let mut next_claim = Instant::now();
     let mut claim_from = EntryId::ZERO.to_string();
-    let mut backoff = Backoff::default();
+    let mut backoff = connection::backoff();
     loop {
         // Read only when the subscriber has room: what is read is pending
         // for this consumer, its acknowledgement deadline running.

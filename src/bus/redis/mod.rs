@@ -67,11 +67,10 @@
 //! script; `subscribe` the task that feeds a plain subscription, `groups` the
 //! one that feeds a consumer-group subscription (both on the `reader`
 //! shared by the two); `announce` the pub/sub listener that wakes them;
-//! `connection` the two connections and their timeouts; `keys` and
-//! `entry_id` the names and ids in Redis; `backoff` the retry delays.
+//! `connection` the two connections, their timeouts and retry delays;
+//! `keys` and `entry_id` the names and ids in Redis.
 
 mod announce;
-mod backoff;
 mod connection;
 mod entry_id;
 mod groups;

@@ -10,7 +10,7 @@ use redis::{
 use tracing::warn;
 
 use super::{
-    backoff::Backoff,
+    connection,
     entry_id::EntryId,
     reader::{Flow, REPOLL, Reader, decode},
 };
@@ -32,7 +32,7 @@ pub(super) async fn tail(
     mut cursor: EntryId,
     replay_until: EntryId,
 ) {
-    let mut backoff = Backoff::default();
+    let mut backoff = connection::backoff();
     loop {
         // Mark announcements seen before reading: one arriving during the
         // read wakes the next wait at once.
