@@ -431,8 +431,8 @@ mod tests {
         let two = || buttons(vec![button("a", "A"), button("b", "B")]);
         let one_row = || list(vec![section("", vec![row("r", "Row")])]);
         assert_eq!(fields(&with_body("b".repeat(1025), two())), ["content.interactive.body"]);
-        assert!(send_message_body(&with_body("b".repeat(1024), two())).is_ok());
-        assert!(send_message_body(&with_body("b".repeat(4096), one_row())).is_ok());
+        assert!(send_message(&with_body("b".repeat(1024), two())).is_ok());
+        assert!(send_message(&with_body("b".repeat(4096), one_row())).is_ok());
         assert_eq!(fields(&with_body("b".repeat(4097), one_row())), ["content.interactive.body"]);
         let location = || Action::LocationRequest(pb::LocationRequestAction {});
         assert_eq!(fields(&with_body(String::new(), location())), ["content.interactive.body"]);
@@ -545,7 +545,7 @@ mod tests {
         assert!(violation(&req, "content.interactive.buttons.buttons[1].title").contains("buttons[0].title"));
         // 20 characters, counted as characters.
         let req = send(Kind::Interactive(interactive(buttons(vec![button("a", &"é".repeat(20))]))));
-        assert!(send_message_body(&req).is_ok());
+        assert!(send_message(&req).is_ok());
     }
 
     #[test]
@@ -628,7 +628,7 @@ mod tests {
             fields(&cta(&"d".repeat(21), "")),
             ["content.interactive.cta_url.display_text", "content.interactive.cta_url.url"]
         );
-        assert!(send_message_body(&cta(&"d".repeat(20), "http://example.com")).is_ok());
+        assert!(send_message(&cta(&"d".repeat(20), "http://example.com")).is_ok());
     }
 
     #[test]
@@ -687,7 +687,7 @@ mod tests {
     fn product_list_limits() {
         let req =
             |action| send(Kind::Interactive(pb::Interactive { header: text_header("Picks"), ..interactive(action) }));
-        assert!(send_message_body(&req(products(&[("A", 15), ("B", 15)]))).is_ok());
+        assert!(send_message(&req(products(&[("A", 15), ("B", 15)]))).is_ok());
         assert_eq!(fields(&req(products(&[("A", 15), ("B", 16)]))), ["content.interactive.product_list.sections"]);
         assert_eq!(fields(&req(products(&[]))), ["content.interactive.product_list.sections"]);
         let eleven: Vec<(&str, usize)> =

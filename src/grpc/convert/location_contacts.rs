@@ -157,7 +157,7 @@ mod tests {
     fn location_coordinates_are_in_range_and_finite() {
         let location =
             |latitude, longitude| send(Kind::Location(pb::Location { latitude, longitude, ..Default::default() }));
-        assert!(send_message_body(&location(-90.0, 180.0)).is_ok());
+        assert!(send_message(&location(-90.0, 180.0)).is_ok());
         assert_eq!(fields(&location(90.5, 0.0)), ["content.location.latitude"]);
         assert_eq!(fields(&location(0.0, -180.5)), ["content.location.longitude"]);
         assert_eq!(

@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(fields(&send(video)), ["content.video.caption"]);
         assert_eq!(fields(&send(document)), ["content.document.caption"]);
         let image = Kind::Image(pb::Image { media: by_id("1"), caption: "c".repeat(1024) });
-        assert!(send_message_body(&send(image)).is_ok());
+        assert!(send_message(&send(image)).is_ok());
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
             assert_eq!(fields(&image(by_link(bad))), ["content.image.media.link"], "{bad:?}");
         }
         for good in ["https://cdn.example.com/a.jpg", "HTTP://cdn.example.com", "https://h?x=1"] {
-            assert!(send_message_body(&image(by_link(good))).is_ok(), "{good:?}");
+            assert!(send_message(&image(by_link(good))).is_ok(), "{good:?}");
         }
         let sticker = send(Kind::Sticker(pb::Sticker { media: by_link("s3://bucket/a.webp") }));
         assert_eq!(fields(&sticker), ["content.sticker.media.link"]);

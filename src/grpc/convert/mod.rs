@@ -26,7 +26,7 @@ use serde_json::Value;
 
 pub(super) use checker::Checker;
 pub(super) use obj::Obj;
-pub use recipient::{Recipient, recipient};
+pub use recipient::Recipient;
 pub(super) use syntax::{is_http_url, is_parameter_name, quoted};
 
 use crate::error::FieldViolation;
@@ -44,21 +44,37 @@ pub fn is_free_form(content: &pb::MessageContent) -> bool {
     !matches!(content.kind, Some(Kind::Template(_)))
 }
 
-/// The Graph JSON body of `POST /{phone_number_id}/messages` for a send.
+/// A send that passed validation: where it goes, and what Graph is sent.
+#[derive(Debug)]
+pub struct Outbound<'a> {
+    /// The recipient, parsed once for the body, the window and the rate limit.
+    pub recipient: Recipient<'a>,
+    /// The Graph JSON body of `POST /{phone_number_id}/messages`.
+    pub body: Value,
+}
+
+/// Validates a send and converts it to its [`Outbound`] form.
 ///
 /// # Errors
 ///
 /// Every violation found, with its proto field path, when the request is invalid.
-pub fn send_message_body(req: &pb::SendMessageRequest) -> Result<Value, Vec<FieldViolation>> {
+pub fn send_message(req: &pb::SendMessageRequest) -> Result<Outbound<'_>, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let mut c = Checker::root(&mut violations);
     let mut body = Obj::new().set("messaging_product", "whatsapp").set("recipient_type", "individual");
 
-    match recipient(&req.to) {
+    let recipient = match Recipient::parse(&req.to) {
+        Ok(recipient) => Some(recipient),
+        Err(description) => {
+            c.fail("to", description);
+            None
+        }
+    };
+    match &recipient {
         // Meta echoes `to` back as `contacts[].input`, so send it as given.
-        Ok(Recipient::Phone(_)) => body = body.set("to", req.to.as_str()),
-        Ok(Recipient::UserId(id)) => body = body.set("recipient", id),
-        Err(description) => c.fail("to", description),
+        Some(Recipient::Phone { given, .. }) => body = body.set("to", *given),
+        Some(Recipient::UserId(id)) => body = body.set("recipient", *id),
+        None => {}
     }
     if !req.reply_to_message_id.is_empty() {
         body = body.set("context", Obj::new().set("message_id", req.reply_to_message_id.as_str()));
@@ -78,7 +94,10 @@ pub fn send_message_body(req: &pb::SendMessageRequest) -> Result<Value, Vec<Fiel
         }
     }
 
-    if violations.is_empty() { Ok(body.build()) } else { Err(violations) }
+    match recipient {
+        Some(recipient) if violations.is_empty() => Ok(Outbound { recipient, body: body.build() }),
+        _ => Err(violations),
+    }
 }
 
 /// The Graph JSON body for mark-read, with `typing_indicator: {"type":"text"}`
@@ -238,7 +257,7 @@ mod tests {
     fn odd_inputs_never_panic() {
         let odd = ["", " ", "\u{0}", "é", "👨‍👩‍👧‍👦", "\u{10FFFF}", "https://", "+", "US.ENT.", "((((", "0"];
         for s in odd {
-            let _ = recipient(s);
+            let _ = Recipient::parse(s);
             let _ = is_http_url(s);
             let _ = is_date(s);
             let _ = quoted(s);
@@ -248,9 +267,9 @@ mod tests {
                 content: Some(pb::MessageContent { kind: Some(text(s)) }),
                 ..Default::default()
             };
-            let _ = send_message_body(&req);
+            let _ = send_message(&req);
         }
-        let _ = send_message_body(&pb::SendMessageRequest::default());
+        let _ = send_message(&pb::SendMessageRequest::default());
         let _ = mark_read_body(&pb::MarkReadRequest::default());
         for kind in [
             Kind::Image(pb::Image::default()),
@@ -273,7 +292,7 @@ mod tests {
                 ..Default::default()
             }),
         ] {
-            assert!(send_message_body(&send(kind)).is_err());
+            assert!(send_message(&send(kind)).is_err());
         }
     }
 }

@@ -40,6 +40,6 @@ mod tests {
         assert_eq!(fields(&reaction("", "👍")), ["content.reaction.message_id"]);
         assert_eq!(fields(&reaction(WAMID, "this is not an emoji")), ["content.reaction.emoji"]);
         // A family emoji is 7 code points (ZWJ sequence).
-        assert!(send_message_body(&reaction(WAMID, "👨‍👩‍👧‍👦")).is_ok());
+        assert!(send_message(&reaction(WAMID, "👨‍👩‍👧‍👦")).is_ok());
     }
 }

@@ -9,38 +9,57 @@ const BSUID_MAX: usize = 256;
 const RECIPIENT_FORM: &str = "a phone number in E.164 form (8 to 15 digits, e.g. +14155550123) \
                               or a business-scoped user id (e.g. US.1234)";
 
-/// Where a send goes: the two recipient forms the Cloud API accepts.
+/// Where a send goes: one of the two recipient forms the Cloud API accepts,
+/// parsed once per request and used for the body, the contact's window and
+/// the pair rate limit alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipient {
-    /// A phone number; holds its digits only (no `+` or separators).
-    Phone(String),
+pub enum Recipient<'a> {
+    /// A phone number.
+    Phone {
+        /// As the client wrote it; the body sends it so, as Meta echoes it
+        /// back as `contacts[].input`.
+        given: &'a str,
+        /// Its digits only (no `+` or separators).
+        digits: String,
+    },
     /// A business-scoped user id (BSUID) such as `US.25718394402918375519`,
     /// or a parent BSUID such as `US.ENT.1234`.
-    UserId(String),
+    UserId(&'a str),
 }
 
-/// Normalises a recipient.
-///
-/// Accepts an E.164 phone number (an optional leading `+`; spaces, dashes,
-/// parentheses and dots between digits; 8 to 15 digits, not starting with 0)
-/// or a BSUID (`CC.` + letters and digits, at most 256 characters, with an
-/// optional `ENT.` for parent ids).
-///
-/// # Errors
-///
-/// Anything else, with a description of the problem suitable as a
-/// [`FieldViolation`] description.
-pub fn recipient(to: &str) -> Result<Recipient, String> {
-    if to.is_empty() {
-        return Err(format!("is required: {RECIPIENT_FORM}"));
+impl<'a> Recipient<'a> {
+    /// Parses a recipient.
+    ///
+    /// Accepts an E.164 phone number (an optional leading `+`; spaces, dashes,
+    /// parentheses and dots between digits; 8 to 15 digits, not starting with 0)
+    /// or a BSUID (`CC.` + letters and digits, at most 256 characters, with an
+    /// optional `ENT.` for parent ids).
+    ///
+    /// # Errors
+    ///
+    /// Anything else, with a description of the problem suitable as a
+    /// [`FieldViolation`](crate::error::FieldViolation) description.
+    pub fn parse(to: &'a str) -> Result<Self, String> {
+        if to.is_empty() {
+            return Err(format!("is required: {RECIPIENT_FORM}"));
+        }
+        if let Some(digits) = phone_digits(to) {
+            return Ok(Self::Phone { given: to, digits });
+        }
+        if is_bsuid(to) {
+            return Ok(Self::UserId(to));
+        }
+        Err(format!("must be {RECIPIENT_FORM}, got {}", quoted(to)))
     }
-    if let Some(digits) = phone_digits(to) {
-        return Ok(Recipient::Phone(digits));
+
+    /// The key of the contact's window and pair rate limit: a phone number's
+    /// digits (so every spelling of a number is one contact), or the user id.
+    pub fn contact_key(&self) -> &str {
+        match self {
+            Self::Phone { digits, .. } => digits,
+            Self::UserId(id) => id,
+        }
     }
-    if is_bsuid(to) {
-        return Ok(Recipient::UserId(to.to_owned()));
-    }
-    Err(format!("must be {RECIPIENT_FORM}, got {}", quoted(to)))
 }
 
 /// The digits of a phone number in E.164 form, or `None`.
@@ -79,16 +98,22 @@ mod tests {
 
     #[test]
     fn recipient_accepts_phone_numbers_and_bsuids() {
-        let phone = |digits: &str| Ok(Recipient::Phone(digits.into()));
-        assert_eq!(recipient("14155550123"), phone("14155550123"));
-        assert_eq!(recipient("+1 (415) 555-0123"), phone("14155550123"));
-        assert_eq!(recipient("+44.20.7946.0958"), phone("442079460958"));
-        assert_eq!(recipient("12345678"), phone("12345678"));
-        assert_eq!(recipient("123456789012345"), phone("123456789012345"));
-        assert_eq!(recipient("US.1234"), Ok(Recipient::UserId("US.1234".into())));
-        assert_eq!(recipient("BR.ENT.99812"), Ok(Recipient::UserId("BR.ENT.99812".into())));
+        let phone = |given, digits: &str| Ok(Recipient::Phone { given, digits: digits.into() });
+        assert_eq!(Recipient::parse("14155550123"), phone("14155550123", "14155550123"));
+        assert_eq!(Recipient::parse("+1 (415) 555-0123"), phone("+1 (415) 555-0123", "14155550123"));
+        assert_eq!(Recipient::parse("+44.20.7946.0958"), phone("+44.20.7946.0958", "442079460958"));
+        assert_eq!(Recipient::parse("12345678"), phone("12345678", "12345678"));
+        assert_eq!(Recipient::parse("123456789012345"), phone("123456789012345", "123456789012345"));
+        assert_eq!(Recipient::parse("US.1234"), Ok(Recipient::UserId("US.1234")));
+        assert_eq!(Recipient::parse("BR.ENT.99812"), Ok(Recipient::UserId("BR.ENT.99812")));
         let long = format!("US.{}", "a1".repeat(126));
-        assert_eq!(recipient(&long), Ok(Recipient::UserId(long.clone())));
+        assert_eq!(Recipient::parse(&long), Ok(Recipient::UserId(&long)));
+    }
+
+    #[test]
+    fn the_contact_key_is_the_digits_or_the_user_id() {
+        assert_eq!(Recipient::parse("+1 (415) 555-0123").unwrap().contact_key(), "14155550123");
+        assert_eq!(Recipient::parse("US.1234").unwrap().contact_key(), "US.1234");
     }
 
     #[test]
@@ -110,15 +135,15 @@ mod tests {
             "(+)",
             "🙂",
         ] {
-            assert!(recipient(bad).is_err(), "{bad:?} was accepted");
+            assert!(Recipient::parse(bad).is_err(), "{bad:?} was accepted");
         }
-        assert!(recipient(&format!("US.{}", "1".repeat(254))).is_err(), "BSUIDs are at most 256 characters");
+        assert!(Recipient::parse(&format!("US.{}", "1".repeat(254))).is_err(), "BSUIDs are at most 256 characters");
         assert_eq!(
-            recipient("12ab").unwrap_err(),
+            Recipient::parse("12ab").unwrap_err(),
             "must be a phone number in E.164 form (8 to 15 digits, e.g. +14155550123) \
              or a business-scoped user id (e.g. US.1234), got \"12ab\""
         );
-        assert!(recipient("").unwrap_err().starts_with("is required"));
+        assert!(Recipient::parse("").unwrap_err().starts_with("is required"));
     }
 
     #[test]

@@ -366,7 +366,7 @@ mod tests {
                 "content.template.body_parameters[5].text",
             ]
         );
-        assert!(send_message_body(&send(Kind::Template(template(vec![text_param(&"b".repeat(32768))])))).is_ok());
+        assert!(send_message(&send(Kind::Template(template(vec![text_param(&"b".repeat(32768))])))).is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 pub(super) use prost_types::value::Kind as StructKind;
 pub(super) use serde_json::{Value, json};
 
-pub(super) use super::send_message_body;
+pub(super) use super::send_message;
 pub(super) use crate::pb::{
     self, flow_action::Flow, interactive::Action, interactive_header::Kind as HeaderKind, media_source::Source,
     message_content::Kind, template_button_parameter::Value as ButtonValue, template_parameter::Value as ParamValue,
@@ -133,14 +133,14 @@ pub(super) fn object(fields: Vec<(&str, prost_types::Value)>) -> prost_types::St
 
 /// The field paths of a request's violations, in the order they were found.
 pub(super) fn fields(req: &pb::SendMessageRequest) -> Vec<String> {
-    match send_message_body(req) {
-        Ok(body) => panic!("expected violations, got {body}"),
+    match send_message(req) {
+        Ok(outbound) => panic!("expected violations, got {}", outbound.body),
         Err(violations) => violations.into_iter().map(|v| v.field).collect(),
     }
 }
 
 pub(super) fn violation(req: &pb::SendMessageRequest, field: &str) -> String {
-    let violations = send_message_body(req).expect_err("expected violations");
+    let violations = send_message(req).expect_err("expected violations");
     violations
         .iter()
         .find(|v| v.field == field)
@@ -150,5 +150,5 @@ pub(super) fn violation(req: &pb::SendMessageRequest, field: &str) -> String {
 }
 
 pub(super) fn body(req: &pb::SendMessageRequest) -> Value {
-    send_message_body(req).unwrap_or_else(|v| panic!("unexpected violations: {v:?}"))
+    send_message(req).unwrap_or_else(|v| panic!("unexpected violations: {v:?}")).body
 }

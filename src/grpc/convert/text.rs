@@ -31,7 +31,7 @@ mod tests {
         assert_eq!(fields(&send(text(""))), ["content.text.body"]);
         assert_eq!(fields(&send(text(&"x".repeat(4097)))), ["content.text.body"]);
         // Characters, not bytes: 4096 two-byte characters are fine.
-        assert!(send_message_body(&send(text(&"é".repeat(4096)))).is_ok());
+        assert!(send_message(&send(text(&"é".repeat(4096)))).is_ok());
         assert!(violation(&send(text(&"x".repeat(4097))), "content.text.body").contains("got 4097"));
     }
 
