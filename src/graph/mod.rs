@@ -10,7 +10,7 @@
 
 mod error;
 mod media;
-mod messages;
+pub mod messages;
 mod serde_util;
 mod templates;
 pub mod vocab;

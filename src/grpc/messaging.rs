@@ -44,8 +44,8 @@ impl Messaging {
         } else {
             Idempotency::check_key(&req.idempotency_key)?;
             let key = format!("{}\u{1f}{phone_number_id}\u{1f}{}", principal.key_name, req.idempotency_key);
-            // serde_json orders object keys, so equal requests give equal bytes.
-            let fingerprint = Sha256::digest(outbound.body.to_string().as_bytes()).into();
+            let body = outbound.body.canonical_json().map_err(|e| Error::Internal(format!("send body: {e}")))?;
+            let fingerprint = Sha256::digest(body.as_bytes()).into();
             match self.shared.idempotency.claim(key, fingerprint).await? {
                 Claim::Replay(response) => return Ok(response),
                 Claim::Fresh(guard) => Some(guard),

@@ -3,10 +3,16 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
-use super::{checker::Checker, media::media, obj::Obj, struct_json::struct_json, syntax::is_emoji};
-use crate::pb::{self, interactive::Action, interactive_header::Kind as HeaderKind};
+use super::{checker::Checker, media::media_source, struct_json::check_struct, syntax::is_emoji};
+use crate::{
+    graph::messages::{
+        ButtonReply, CtaUrlAction, CtaUrlParameters, FlowAction, FlowActionKind, FlowMessageVersion, FlowMode,
+        FlowParameters, FlowPayload, FlowRef, Interactive, InteractiveAction, InteractiveHeader, InteractiveText,
+        ListAction, ListRow, ListSection, LocationRequestAction, ProductAction, ProductItem, ProductListAction,
+        ProductSection, ReplyButton, ReplyButtons, StructJson,
+    },
+    pb::{self, interactive::Action, interactive_header::Kind as HeaderKind},
+};
 
 const INTERACTIVE_BODY_MAX: usize = 1024;
 const LIST_BODY_MAX: usize = 4096;
@@ -37,7 +43,6 @@ enum HeaderRule {
 
 /// What an interactive kind requires around its action.
 struct Shape {
-    kind: &'static str,
     /// How the kind is named in messages.
     label: &'static str,
     header: HeaderRule,
@@ -46,12 +51,16 @@ struct Shape {
 }
 
 impl Shape {
-    const fn new(kind: &'static str, label: &'static str, header: HeaderRule) -> Self {
-        Self { kind, label, header, body_required: true, body_max: INTERACTIVE_BODY_MAX }
+    const fn new(label: &'static str, header: HeaderRule) -> Self {
+        Self { label, header, body_required: true, body_max: INTERACTIVE_BODY_MAX }
     }
 }
 
-pub(super) fn interactive_object(c: &mut Checker<'_>, interactive: &pb::Interactive) -> Value {
+/// An interactive message: its action, and the header, body and footer its kind allows.
+pub(super) fn interactive_message<'a>(
+    c: &mut Checker<'_>,
+    interactive: &'a pb::Interactive,
+) -> Option<Interactive<'a>> {
     let (shape, action) = match &interactive.action {
         None => {
             c.fail(
@@ -59,30 +68,34 @@ pub(super) fn interactive_object(c: &mut Checker<'_>, interactive: &pb::Interact
                 "is required: one of buttons, list, cta_url, flow, location_request, \
                  product or product_list",
             );
-            (Shape::new("", "interactive", HeaderRule::Any), Value::Null)
+            (Shape::new("interactive", HeaderRule::Any), None)
         }
-        Some(Action::Buttons(buttons)) => {
-            (Shape::new("button", "reply-button", HeaderRule::Any), reply_buttons(&mut c.at("buttons"), buttons))
-        }
-        Some(Action::List(list)) => (
-            Shape { body_max: LIST_BODY_MAX, ..Shape::new("list", "list", HeaderRule::TextOnly) },
-            list_action(&mut c.at("list"), list),
+        Some(Action::Buttons(buttons)) => (
+            Shape::new("reply-button", HeaderRule::Any),
+            Some(InteractiveAction::Buttons(reply_buttons(&mut c.at("buttons"), buttons))),
         ),
-        Some(Action::CtaUrl(cta)) => {
-            (Shape::new("cta_url", "CTA URL", HeaderRule::Any), cta_url_action(&mut c.at("cta_url"), cta))
+        Some(Action::List(list)) => (
+            Shape { body_max: LIST_BODY_MAX, ..Shape::new("list", HeaderRule::TextOnly) },
+            Some(InteractiveAction::List(list_action(&mut c.at("list"), list))),
+        ),
+        Some(Action::CtaUrl(cta)) => (
+            Shape::new("CTA URL", HeaderRule::Any),
+            Some(InteractiveAction::CtaUrl(cta_url_action(&mut c.at("cta_url"), cta))),
+        ),
+        Some(Action::Flow(flow)) => {
+            (Shape::new("flow", HeaderRule::Any), flow_action(&mut c.at("flow"), flow).map(InteractiveAction::Flow))
         }
-        Some(Action::Flow(flow)) => (Shape::new("flow", "flow", HeaderRule::Any), flow_action(&mut c.at("flow"), flow)),
         Some(Action::LocationRequest(_)) => (
-            Shape::new("location_request_message", "location request", HeaderRule::None),
-            Obj::new().set("name", "send_location").build(),
+            Shape::new("location request", HeaderRule::None),
+            Some(InteractiveAction::LocationRequest(LocationRequestAction {})),
         ),
         Some(Action::Product(product)) => (
-            Shape { body_required: false, ..Shape::new("product", "product", HeaderRule::None) },
-            product_action(&mut c.at("product"), product),
+            Shape { body_required: false, ..Shape::new("product", HeaderRule::None) },
+            Some(InteractiveAction::Product(product_action(&mut c.at("product"), product))),
         ),
         Some(Action::ProductList(list)) => (
-            Shape::new("product_list", "product list", HeaderRule::TextRequired),
-            product_list_action(&mut c.at("product_list"), list),
+            Shape::new("product list", HeaderRule::TextRequired),
+            Some(InteractiveAction::ProductList(product_list_action(&mut c.at("product_list"), list))),
         ),
     };
 
@@ -90,17 +103,17 @@ pub(super) fn interactive_object(c: &mut Checker<'_>, interactive: &pb::Interact
     c.length("body", &interactive.body, usize::from(shape.body_required), shape.body_max);
     c.length("footer", &interactive.footer, 0, FOOTER_MAX);
 
-    let text = |text: &str| (!text.is_empty()).then(|| Obj::new().set("text", text));
-    Obj::new()
-        .set("type", shape.kind)
-        .maybe("header", header)
-        .maybe("body", text(&interactive.body))
-        .maybe("footer", text(&interactive.footer))
-        .set("action", action)
-        .build()
+    let text = |text: &'a str| (!text.is_empty()).then_some(InteractiveText { text });
+    Some(Interactive { action: action?, header, body: text(&interactive.body), footer: text(&interactive.footer) })
 }
 
-fn interactive_header(c: &mut Checker<'_>, header: Option<&pb::InteractiveHeader>, shape: &Shape) -> Option<Value> {
+/// The header, if the kind takes the one given; `None` when there is none
+/// (an empty header message counts as none) or it was refused.
+fn interactive_header<'a>(
+    c: &mut Checker<'_>,
+    header: Option<&'a pb::InteractiveHeader>,
+    shape: &Shape,
+) -> Option<InteractiveHeader<'a>> {
     // An empty header message is treated as no header, as in JSON clients.
     let kind = header.and_then(|header| header.kind.as_ref());
     let label = shape.label;
@@ -121,21 +134,20 @@ fn interactive_header(c: &mut Checker<'_>, header: Option<&pb::InteractiveHeader
         _ => {}
     }
     let mut c = c.at("header");
-    let header = match kind? {
+    Some(match kind? {
         HeaderKind::Text(text) => {
             c.length("text", text, 1, HEADER_TEXT_MAX);
-            Obj::new().set("type", "text").set("text", text.as_str())
+            InteractiveHeader::Text { text }
         }
-        HeaderKind::Image(source) => Obj::new().set("type", "image").set("image", media(&mut c, "image", Some(source))),
-        HeaderKind::Video(source) => Obj::new().set("type", "video").set("video", media(&mut c, "video", Some(source))),
+        HeaderKind::Image(source) => InteractiveHeader::Image { image: media_source(&mut c, "image", Some(source))? },
+        HeaderKind::Video(source) => InteractiveHeader::Video { video: media_source(&mut c, "video", Some(source))? },
         HeaderKind::Document(source) => {
-            Obj::new().set("type", "document").set("document", media(&mut c, "document", Some(source)))
+            InteractiveHeader::Document { document: media_source(&mut c, "document", Some(source))? }
         }
-    };
-    Some(header.build())
+    })
 }
 
-fn reply_buttons(c: &mut Checker<'_>, buttons: &pb::ReplyButtons) -> Value {
+fn reply_buttons<'a>(c: &mut Checker<'_>, buttons: &'a pb::ReplyButtons) -> ReplyButtons<'a> {
     c.count("buttons", buttons.buttons.len(), 1, REPLY_BUTTONS_MAX, "button");
     let mut ids = HashMap::new();
     let mut titles = HashMap::new();
@@ -149,13 +161,12 @@ fn reply_buttons(c: &mut Checker<'_>, buttons: &pb::ReplyButtons) -> Value {
         c.unique("id", &button.id, format!("buttons[{i}].id"), &mut ids);
         c.length("title", &button.title, 1, BUTTON_TITLE_MAX);
         c.unique("title", &button.title, format!("buttons[{i}].title"), &mut titles);
-        let reply = Obj::new().set("id", button.id.as_str()).set("title", button.title.as_str());
-        out.push(Obj::new().set("type", "reply").set("reply", reply).build());
+        out.push(ReplyButton { reply: ButtonReply { id: &button.id, title: &button.title } });
     }
-    Obj::new().set("buttons", out).build()
+    ReplyButtons { buttons: out }
 }
 
-fn list_action(c: &mut Checker<'_>, list: &pb::ListAction) -> Value {
+fn list_action<'a>(c: &mut Checker<'_>, list: &'a pb::ListAction) -> ListAction<'a> {
     c.length("button", &list.button, 1, LIST_LABEL_MAX);
     c.count("sections", list.sections.len(), 1, SECTIONS_MAX, "section");
     let rows: usize = list.sections.iter().map(|section| section.rows.len()).sum();
@@ -177,88 +188,93 @@ fn list_action(c: &mut Checker<'_>, list: &pb::ListAction) -> Value {
             c.unique("id", &row.id, format!("sections[{i}].rows[{j}].id"), &mut ids);
             c.length("title", &row.title, 1, ROW_TITLE_MAX);
             c.length("description", &row.description, 0, ROW_DESCRIPTION_MAX);
-            rows.push(
-                Obj::new()
-                    .set("id", row.id.as_str())
-                    .set("title", row.title.as_str())
-                    .non_empty("description", &row.description)
-                    .build(),
-            );
+            rows.push(ListRow { id: &row.id, title: &row.title, description: &row.description });
         }
-        sections.push(Obj::new().non_empty("title", &section.title).set("rows", rows).build());
+        sections.push(ListSection { title: &section.title, rows });
     }
-    Obj::new().set("button", list.button.as_str()).set("sections", sections).build()
+    ListAction { button: &list.button, sections }
 }
 
-fn cta_url_action(c: &mut Checker<'_>, cta: &pb::CtaUrlAction) -> Value {
+fn cta_url_action<'a>(c: &mut Checker<'_>, cta: &'a pb::CtaUrlAction) -> CtaUrlAction<'a> {
     c.length("display_text", &cta.display_text, 1, CTA_TEXT_MAX);
     c.http_url("url", &cta.url);
-    let parameters = Obj::new().set("display_text", cta.display_text.as_str()).set("url", cta.url.as_str());
-    Obj::new().set("name", "cta_url").set("parameters", parameters).build()
+    CtaUrlAction { parameters: CtaUrlParameters { display_text: &cta.display_text, url: &cta.url } }
 }
 
-fn flow_action(c: &mut Checker<'_>, flow: &pb::FlowAction) -> Value {
+fn flow_action<'a>(c: &mut Checker<'_>, flow: &'a pb::FlowAction) -> Option<FlowAction<'a>> {
     use pb::flow_action::Flow;
 
-    let mut parameters = Obj::new().set("flow_message_version", "3");
-    match &flow.flow {
-        None => c.fail("", "needs a flow_id or a flow_name"),
+    let flow_ref = match &flow.flow {
+        None => {
+            c.fail("", "needs a flow_id or a flow_name");
+            None
+        }
         Some(Flow::FlowId(id)) => {
             c.required("flow_id", id);
-            parameters = parameters.set("flow_id", id.as_str());
+            Some(FlowRef::FlowId(id))
         }
         Some(Flow::FlowName(name)) => {
             c.required("flow_name", name);
-            parameters = parameters.set("flow_name", name.as_str());
+            Some(FlowRef::FlowName(name))
         }
-    }
+    };
     c.length("flow_cta", &flow.flow_cta, 1, FLOW_CTA_MAX);
     if flow.flow_cta.chars().any(is_emoji) {
         c.fail("flow_cta", "must not contain emoji");
     }
-    parameters = parameters.set("flow_cta", flow.flow_cta.as_str()).non_empty("flow_token", &flow.flow_token);
 
     // Meta's defaults (published, navigate) apply when unset, so send only explicit choices.
-    match pb::FlowMode::try_from(flow.mode) {
-        Ok(pb::FlowMode::Unspecified) => {}
-        Ok(pb::FlowMode::Published) => parameters = parameters.set("mode", "published"),
-        Ok(pb::FlowMode::Draft) => parameters = parameters.set("mode", "draft"),
-        Err(_) => c.fail("mode", format!("has the unknown value {}", flow.mode)),
-    }
-    match pb::FlowActionType::try_from(flow.flow_action) {
-        Ok(pb::FlowActionType::Unspecified) => {}
-        Ok(pb::FlowActionType::Navigate) => parameters = parameters.set("flow_action", "navigate"),
-        Ok(pb::FlowActionType::DataExchange) => parameters = parameters.set("flow_action", "data_exchange"),
-        Err(_) => c.fail("flow_action", format!("has the unknown value {}", flow.flow_action)),
-    }
+    let mode = match pb::FlowMode::try_from(flow.mode) {
+        Ok(pb::FlowMode::Unspecified) => None,
+        Ok(pb::FlowMode::Published) => Some(FlowMode::Published),
+        Ok(pb::FlowMode::Draft) => Some(FlowMode::Draft),
+        Err(_) => {
+            c.fail("mode", format!("has the unknown value {}", flow.mode));
+            None
+        }
+    };
+    let flow_action = match pb::FlowActionType::try_from(flow.flow_action) {
+        Ok(pb::FlowActionType::Unspecified) => None,
+        Ok(pb::FlowActionType::Navigate) => Some(FlowActionKind::Navigate),
+        Ok(pb::FlowActionType::DataExchange) => Some(FlowActionKind::DataExchange),
+        Err(_) => {
+            c.fail("flow_action", format!("has the unknown value {}", flow.flow_action));
+            None
+        }
+    };
 
     let data = flow.data.as_ref().map(|data| {
         if data.fields.is_empty() {
             c.fail("data", "must not be empty when set; leave it unset instead");
         }
-        struct_json(&mut c.at("data"), data)
+        check_struct(&mut c.at("data"), data);
+        StructJson(data)
     });
     // flow_action_payload is `{screen, data?}`: data needs a screen to go to.
     if data.is_some() && flow.screen.is_empty() {
         c.fail("screen", "is required when data is set: the first screen the data is given to");
     }
-    if !flow.screen.is_empty() || data.is_some() {
-        let payload = Obj::new().non_empty("screen", &flow.screen).maybe("data", data);
-        parameters = parameters.set("flow_action_payload", payload);
-    }
-    Obj::new().set("name", "flow").set("parameters", parameters).build()
+    let payload = (!flow.screen.is_empty() || data.is_some()).then_some(FlowPayload { screen: &flow.screen, data });
+    Some(FlowAction {
+        parameters: FlowParameters {
+            flow_message_version: FlowMessageVersion::V3,
+            flow: flow_ref?,
+            flow_cta: &flow.flow_cta,
+            flow_token: &flow.flow_token,
+            mode,
+            flow_action,
+            flow_action_payload: payload,
+        },
+    })
 }
 
-fn product_action(c: &mut Checker<'_>, product: &pb::ProductAction) -> Value {
+fn product_action<'a>(c: &mut Checker<'_>, product: &'a pb::ProductAction) -> ProductAction<'a> {
     c.required("catalog_id", &product.catalog_id);
     c.required("product_retailer_id", &product.product_retailer_id);
-    Obj::new()
-        .set("catalog_id", product.catalog_id.as_str())
-        .set("product_retailer_id", product.product_retailer_id.as_str())
-        .build()
+    ProductAction { catalog_id: &product.catalog_id, product_retailer_id: &product.product_retailer_id }
 }
 
-fn product_list_action(c: &mut Checker<'_>, list: &pb::ProductListAction) -> Value {
+fn product_list_action<'a>(c: &mut Checker<'_>, list: &'a pb::ProductListAction) -> ProductListAction<'a> {
     c.required("catalog_id", &list.catalog_id);
     c.count("sections", list.sections.len(), 1, SECTIONS_MAX, "section");
     let products: usize = list.sections.iter().map(|section| section.product_retailer_ids.len()).sum();
@@ -276,11 +292,11 @@ fn product_list_action(c: &mut Checker<'_>, list: &pb::ProductListAction) -> Val
             if id.is_empty() {
                 c.item("product_retailer_ids", j).fail("", "must not be empty");
             }
-            items.push(Obj::new().set("product_retailer_id", id.as_str()).build());
+            items.push(ProductItem { product_retailer_id: id });
         }
-        sections.push(Obj::new().non_empty("title", &section.title).set("product_items", items).build());
+        sections.push(ProductSection { title: &section.title, product_items: items });
     }
-    Obj::new().set("catalog_id", list.catalog_id.as_str()).set("sections", sections).build()
+    ProductListAction { catalog_id: &list.catalog_id, sections }
 }
 
 #[cfg(test)]

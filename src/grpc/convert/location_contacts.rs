@@ -1,24 +1,26 @@
 //! Location pins and contact cards.
 
-use serde_json::Value;
-
 use super::{
     checker::Checker,
-    obj::Obj,
     syntax::{is_date, quoted},
 };
-use crate::pb;
+use crate::{
+    graph::messages::{
+        ContactAddress, ContactCard, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl, Location,
+    },
+    pb,
+};
 
 /// A location pin; latitude and longitude go out as JSON numbers.
-pub(super) fn location_object(c: &mut Checker<'_>, location: &pb::Location) -> Value {
+pub(super) fn location<'a>(c: &mut Checker<'_>, location: &'a pb::Location) -> Location<'a> {
     coordinate(c, "latitude", location.latitude, 90.0);
     coordinate(c, "longitude", location.longitude, 180.0);
-    Obj::new()
-        .set("latitude", finite(location.latitude))
-        .set("longitude", finite(location.longitude))
-        .non_empty("name", &location.name)
-        .non_empty("address", &location.address)
-        .build()
+    Location {
+        latitude: location.latitude,
+        longitude: location.longitude,
+        name: &location.name,
+        address: &location.address,
+    }
 }
 
 fn coordinate(c: &mut Checker<'_>, field: &str, degrees: f64, bound: f64) {
@@ -27,67 +29,56 @@ fn coordinate(c: &mut Checker<'_>, field: &str, degrees: f64, bound: f64) {
     }
 }
 
-/// A JSON number; non-finite values (already reported) become null instead of panicking.
-pub(super) fn finite(n: f64) -> Value {
-    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-}
-
-pub(super) fn contacts_array(c: &mut Checker<'_>, contacts: &pb::Contacts) -> Value {
+/// At least one contact card.
+pub(super) fn contact_cards<'a>(c: &mut Checker<'_>, contacts: &'a pb::Contacts) -> Vec<ContactCard<'a>> {
     c.count("contacts", contacts.contacts.len(), 1, usize::MAX, "contact card");
-    let cards = contacts.contacts.iter().enumerate().map(|(i, card)| contact_card(&mut c.item("contacts", i), card));
-    Value::Array(cards.collect())
+    contacts.contacts.iter().enumerate().map(|(i, card)| contact_card(&mut c.item("contacts", i), card)).collect()
 }
 
-fn contact_card(c: &mut Checker<'_>, card: &pb::ContactCard) -> Value {
-    let default_name = pb::ContactName::default();
-    let name = card.name.as_ref().unwrap_or(&default_name);
-    c.required("name.formatted_name", &name.formatted_name);
+fn contact_card<'a>(c: &mut Checker<'_>, card: &'a pb::ContactCard) -> ContactCard<'a> {
+    let name = card.name.as_ref().map_or_else(ContactName::default, |name| ContactName {
+        formatted_name: &name.formatted_name,
+        first_name: &name.first_name,
+        last_name: &name.last_name,
+        middle_name: &name.middle_name,
+        prefix: &name.prefix,
+        suffix: &name.suffix,
+    });
+    c.required("name.formatted_name", name.formatted_name);
     if !card.birthday.is_empty() && !is_date(&card.birthday) {
         c.fail("birthday", format!("must be a date as YYYY-MM-DD, got {}", quoted(&card.birthday)));
     }
 
-    let name = Obj::new()
-        .non_empty("formatted_name", &name.formatted_name)
-        .non_empty("first_name", &name.first_name)
-        .non_empty("last_name", &name.last_name)
-        .non_empty("middle_name", &name.middle_name)
-        .non_empty("prefix", &name.prefix)
-        .non_empty("suffix", &name.suffix);
-    let phones = card.phones.iter().map(|p| {
-        Obj::new().non_empty("phone", &p.phone).non_empty("type", &p.r#type).non_empty("wa_id", &p.wa_id).build()
-    });
-    let emails =
-        card.emails.iter().map(|e| Obj::new().non_empty("email", &e.email).non_empty("type", &e.r#type).build());
-    let urls = card.urls.iter().map(|u| Obj::new().non_empty("url", &u.url).non_empty("type", &u.r#type).build());
-    let addresses = card.addresses.iter().map(|a| {
-        Obj::new()
-            .non_empty("street", &a.street)
-            .non_empty("city", &a.city)
-            .non_empty("state", &a.state)
-            .non_empty("zip", &a.zip)
-            .non_empty("country", &a.country)
-            .non_empty("country_code", &a.country_code)
-            .non_empty("type", &a.r#type)
-            .build()
-    });
-    let org = card.org.as_ref().map(|o| {
-        Obj::new().non_empty("company", &o.company).non_empty("department", &o.department).non_empty("title", &o.title)
-    });
-
-    Obj::new()
-        .set("name", name)
-        .maybe("phones", non_empty_array(phones))
-        .maybe("emails", non_empty_array(emails))
-        .maybe("urls", non_empty_array(urls))
-        .maybe("addresses", non_empty_array(addresses))
-        .maybe("org", org.filter(|org| !org.is_empty()))
-        .non_empty("birthday", &card.birthday)
-        .build()
-}
-
-fn non_empty_array(items: impl Iterator<Item = Value>) -> Option<Value> {
-    let items: Vec<Value> = items.collect();
-    (!items.is_empty()).then_some(Value::Array(items))
+    ContactCard {
+        name,
+        phones: card
+            .phones
+            .iter()
+            .map(|p| ContactPhone { phone: &p.phone, kind: &p.r#type, wa_id: &p.wa_id })
+            .collect(),
+        emails: card.emails.iter().map(|e| ContactEmail { email: &e.email, kind: &e.r#type }).collect(),
+        urls: card.urls.iter().map(|u| ContactUrl { url: &u.url, kind: &u.r#type }).collect(),
+        addresses: card
+            .addresses
+            .iter()
+            .map(|a| ContactAddress {
+                street: &a.street,
+                city: &a.city,
+                state: &a.state,
+                zip: &a.zip,
+                country: &a.country,
+                country_code: &a.country_code,
+                kind: &a.r#type,
+            })
+            .collect(),
+        // An organisation with nothing set is left out rather than sent as `{}`.
+        org: card
+            .org
+            .as_ref()
+            .map(|o| ContactOrg { company: &o.company, department: &o.department, title: &o.title })
+            .filter(|org| !org.is_empty()),
+        birthday: &card.birthday,
+    }
 }
 
 #[cfg(test)]

@@ -1,56 +1,65 @@
 //! Media messages (image, audio, video, document, sticker) and the media
 //! source that headers and template parameters share.
 
-use super::{checker::Checker, obj::Obj};
-use crate::pb::{self, media_source::Source};
+use super::checker::Checker;
+use crate::{
+    graph::messages::{Media, MediaSource},
+    pb::{self, media_source::Source},
+};
 
 const CAPTION_MAX: usize = 1024;
 
 /// An image: its source and optional caption.
-pub(super) fn image(c: &mut Checker<'_>, image: &pb::Image) -> Obj {
+pub(super) fn image<'a>(c: &mut Checker<'_>, image: &'a pb::Image) -> Option<Media<'a>> {
     c.length("caption", &image.caption, 0, CAPTION_MAX);
-    media(c, "media", image.media.as_ref()).non_empty("caption", &image.caption)
+    let source = media_source(c, "media", image.media.as_ref())?;
+    Some(Media { caption: &image.caption, ..Media::from(source) })
 }
 
 /// Audio: its source, and `voice` for a voice note.
-pub(super) fn audio(c: &mut Checker<'_>, audio: &pb::Audio) -> Obj {
-    media(c, "media", audio.media.as_ref()).flag("voice", audio.voice)
+pub(super) fn audio<'a>(c: &mut Checker<'_>, audio: &'a pb::Audio) -> Option<Media<'a>> {
+    let source = media_source(c, "media", audio.media.as_ref())?;
+    Some(Media { voice: audio.voice, ..Media::from(source) })
 }
 
 /// A video: its source and optional caption.
-pub(super) fn video(c: &mut Checker<'_>, video: &pb::Video) -> Obj {
+pub(super) fn video<'a>(c: &mut Checker<'_>, video: &'a pb::Video) -> Option<Media<'a>> {
     c.length("caption", &video.caption, 0, CAPTION_MAX);
-    media(c, "media", video.media.as_ref()).non_empty("caption", &video.caption)
+    let source = media_source(c, "media", video.media.as_ref())?;
+    Some(Media { caption: &video.caption, ..Media::from(source) })
 }
 
 /// A document: its source, optional caption and file name.
-pub(super) fn document(c: &mut Checker<'_>, document: &pb::Document) -> Obj {
+pub(super) fn document<'a>(c: &mut Checker<'_>, document: &'a pb::Document) -> Option<Media<'a>> {
     c.length("caption", &document.caption, 0, CAPTION_MAX);
-    media(c, "media", document.media.as_ref())
-        .non_empty("caption", &document.caption)
-        .non_empty("filename", &document.filename)
+    let source = media_source(c, "media", document.media.as_ref())?;
+    Some(Media { caption: &document.caption, filename: &document.filename, ..Media::from(source) })
 }
 
 /// A sticker: its source.
-pub(super) fn sticker(c: &mut Checker<'_>, sticker: &pb::Sticker) -> Obj {
-    media(c, "media", sticker.media.as_ref())
+pub(super) fn sticker<'a>(c: &mut Checker<'_>, sticker: &'a pb::Sticker) -> Option<Media<'a>> {
+    media_source(c, "media", sticker.media.as_ref()).map(Media::from)
 }
 
-/// `{id}` or `{link}` for the media source in `field`.
-pub(super) fn media(c: &mut Checker<'_>, field: &str, source: Option<&pb::MediaSource>) -> Obj {
+/// The `id` or `link` of the media source in `field`; `None` (reported) when unset.
+pub(super) fn media_source<'a>(
+    c: &mut Checker<'_>,
+    field: &str,
+    source: Option<&'a pb::MediaSource>,
+) -> Option<MediaSource<'a>> {
     let mut c = c.at(field);
     match source.and_then(|source| source.source.as_ref()) {
         None => {
             c.fail("", "is required: an id (from MediaService.UploadMedia) or an http(s) link");
-            Obj::new()
+            None
         }
         Some(Source::Id(id)) => {
             c.required("id", id);
-            Obj::new().set("id", id.as_str())
+            Some(MediaSource::Id(id))
         }
         Some(Source::Link(link)) => {
             c.http_url("link", link);
-            Obj::new().set("link", link.as_str())
+            Some(MediaSource::Link(link))
         }
     }
 }

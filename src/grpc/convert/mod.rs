@@ -1,4 +1,5 @@
-//! Proto requests → Graph API JSON bodies, as pure functions.
+//! Proto requests → typed Graph API bodies ([`crate::graph::messages`]), as
+//! pure functions.
 //!
 //! Every send is validated and converted in one walk over the request: each
 //! converter appends what it finds wrong to a shared list under the proto field
@@ -7,6 +8,10 @@
 //! exact JSON Meta documents (REFERENCE.md §2, §4.6) or rejected with *every*
 //! violation at once, before anything is sent. Limits are those of
 //! REFERENCE.md §7.6; where Meta's sources disagree the stricter one is used.
+//!
+//! A converter returns `None` only for a part it could not build (a missing
+//! media source, an action of no kind), and only after reporting why; the
+//! checks of the rest of the request still run.
 
 mod checker;
 mod interactive;
@@ -22,15 +27,18 @@ mod template;
 mod testing;
 mod text;
 
-use serde_json::Value;
-
 pub(super) use checker::Checker;
 pub(super) use obj::Obj;
 pub use recipient::Recipient;
 pub(super) use syntax::{is_http_url, is_parameter_name, quoted};
 
-use crate::error::FieldViolation;
-use crate::pb::{self, message_content::Kind};
+use crate::{
+    error::FieldViolation,
+    graph::messages::{
+        Content, Context, MarkReadBody, MessagingProduct, ReadStatus, RecipientType, SendBody, TypingIndicator,
+    },
+    pb::{self, message_content::Kind},
+};
 
 const CALLBACK_DATA_MAX: usize = 512;
 
@@ -49,8 +57,8 @@ pub fn is_free_form(content: &pb::MessageContent) -> bool {
 pub struct Outbound<'a> {
     /// The recipient, parsed once for the body, the window and the rate limit.
     pub recipient: Recipient<'a>,
-    /// The Graph JSON body of `POST /{phone_number_id}/messages`.
-    pub body: Value,
+    /// The body of `POST /{phone_number_id}/messages`.
+    pub body: SendBody<'a>,
 }
 
 /// Validates a send and converts it to its [`Outbound`] form.
@@ -61,82 +69,78 @@ pub struct Outbound<'a> {
 pub fn send_message(req: &pb::SendMessageRequest) -> Result<Outbound<'_>, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let mut c = Checker::root(&mut violations);
-    let mut body = Obj::new().set("messaging_product", "whatsapp").set("recipient_type", "individual");
-
-    let recipient = match Recipient::parse(&req.to) {
-        Ok(recipient) => Some(recipient),
-        Err(description) => {
-            c.fail("to", description);
+    let recipient = Recipient::parse(&req.to).map_err(|description| c.fail("to", description)).ok();
+    c.length("biz_opaque_callback_data", &req.biz_opaque_callback_data, 0, CALLBACK_DATA_MAX);
+    let content = match req.content.as_ref().and_then(|content| content.kind.as_ref()) {
+        None => {
+            c.fail(
+                "content",
+                "is required: set exactly one kind (text, image, audio, video, document, sticker, \
+                 location, contacts, interactive, reaction or template)",
+            );
             None
         }
+        Some(kind) => content(&mut c.at("content"), kind),
     };
-    match &recipient {
-        // Meta echoes `to` back as `contacts[].input`, so send it as given.
-        Some(Recipient::Phone { given, .. }) => body = body.set("to", *given),
-        Some(Recipient::UserId(id)) => body = body.set("recipient", *id),
-        None => {}
-    }
-    if !req.reply_to_message_id.is_empty() {
-        body = body.set("context", Obj::new().set("message_id", req.reply_to_message_id.as_str()));
-    }
-    c.length("biz_opaque_callback_data", &req.biz_opaque_callback_data, 0, CALLBACK_DATA_MAX);
-    body = body.non_empty("biz_opaque_callback_data", &req.biz_opaque_callback_data);
 
-    match req.content.as_ref().and_then(|content| content.kind.as_ref()) {
-        None => c.fail(
-            "content",
-            "is required: set exactly one kind (text, image, audio, video, document, sticker, \
-             location, contacts, interactive, reaction or template)",
-        ),
-        Some(kind) => {
-            let (kind, object) = content(&mut c.at("content"), kind);
-            body = body.set("type", kind).set(kind, object);
+    match (recipient, content) {
+        (Some(recipient), Some(content)) if violations.is_empty() => {
+            let body = SendBody {
+                messaging_product: MessagingProduct::Whatsapp,
+                recipient_type: RecipientType::Individual,
+                to: recipient.send_to(),
+                context: Some(Context { message_id: &req.reply_to_message_id })
+                    .filter(|context| !context.message_id.is_empty()),
+                biz_opaque_callback_data: &req.biz_opaque_callback_data,
+                content,
+            };
+            Ok(Outbound { recipient, body })
         }
-    }
-
-    match recipient {
-        Some(recipient) if violations.is_empty() => Ok(Outbound { recipient, body: body.build() }),
         _ => Err(violations),
     }
 }
 
-/// The Graph JSON body for mark-read, with `typing_indicator: {"type":"text"}`
+/// The Graph body for mark-read, with `typing_indicator: {"type":"text"}`
 /// when the request asks for it (REFERENCE.md §2.5).
 ///
 /// # Errors
 ///
 /// A violation on `message_id` when it is empty.
-pub fn mark_read_body(req: &pb::MarkReadRequest) -> Result<Value, Vec<FieldViolation>> {
+pub fn mark_read_body(req: &pb::MarkReadRequest) -> Result<MarkReadBody<'_>, Vec<FieldViolation>> {
     if req.message_id.is_empty() {
         return Err(vec![FieldViolation::new("message_id", "is required: the wamid of a received message")]);
     }
-    let mut body = Obj::new()
-        .set("messaging_product", "whatsapp")
-        .set("status", "read")
-        .set("message_id", req.message_id.as_str());
-    if req.typing_indicator {
-        body = body.set("typing_indicator", Obj::new().set("type", "text"));
-    }
-    Ok(body.build())
+    Ok(MarkReadBody {
+        messaging_product: MessagingProduct::Whatsapp,
+        status: ReadStatus::Read,
+        message_id: &req.message_id,
+        typing_indicator: req.typing_indicator.then_some(TypingIndicator::Text),
+    })
 }
 
-/// The Graph `type` and its object for one content kind.
-fn content(c: &mut Checker<'_>, kind: &Kind) -> (&'static str, Value) {
-    match kind {
-        Kind::Text(text) => ("text", text::text_message(&mut c.at("text"), text)),
-        Kind::Image(image) => ("image", media::image(&mut c.at("image"), image).build()),
-        Kind::Audio(audio) => ("audio", media::audio(&mut c.at("audio"), audio).build()),
-        Kind::Video(video) => ("video", media::video(&mut c.at("video"), video).build()),
-        Kind::Document(document) => ("document", media::document(&mut c.at("document"), document).build()),
-        Kind::Sticker(sticker) => ("sticker", media::sticker(&mut c.at("sticker"), sticker).build()),
-        Kind::Location(location) => ("location", location_contacts::location_object(&mut c.at("location"), location)),
-        Kind::Contacts(contacts) => ("contacts", location_contacts::contacts_array(&mut c.at("contacts"), contacts)),
-        Kind::Interactive(interactive) => {
-            ("interactive", interactive::interactive_object(&mut c.at("interactive"), interactive))
+/// The content of one kind, under its path.
+fn content<'a>(c: &mut Checker<'_>, kind: &'a Kind) -> Option<Content<'a>> {
+    Some(match kind {
+        Kind::Text(text) => Content::Text { text: text::text_message(&mut c.at("text"), text) },
+        Kind::Image(image) => Content::Image { image: media::image(&mut c.at("image"), image)? },
+        Kind::Audio(audio) => Content::Audio { audio: media::audio(&mut c.at("audio"), audio)? },
+        Kind::Video(video) => Content::Video { video: media::video(&mut c.at("video"), video)? },
+        Kind::Document(document) => Content::Document { document: media::document(&mut c.at("document"), document)? },
+        Kind::Sticker(sticker) => Content::Sticker { sticker: media::sticker(&mut c.at("sticker"), sticker)? },
+        Kind::Location(location) => {
+            Content::Location { location: location_contacts::location(&mut c.at("location"), location) }
         }
-        Kind::Reaction(reaction) => ("reaction", reaction::reaction_object(&mut c.at("reaction"), reaction)),
-        Kind::Template(template) => ("template", template::template_object(&mut c.at("template"), template)),
-    }
+        Kind::Contacts(contacts) => {
+            Content::Contacts { contacts: location_contacts::contact_cards(&mut c.at("contacts"), contacts) }
+        }
+        Kind::Interactive(interactive) => Content::Interactive {
+            interactive: interactive::interactive_message(&mut c.at("interactive"), interactive)?,
+        },
+        Kind::Reaction(reaction) => Content::Reaction { reaction: reaction::reaction(&mut c.at("reaction"), reaction) },
+        Kind::Template(template) => {
+            Content::Template { template: template::template_message(&mut c.at("template"), template)? }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -157,13 +161,13 @@ mod tests {
     #[test]
     fn mark_read_matches_sample() {
         let req = pb::MarkReadRequest { message_id: WAMID.into(), ..Default::default() };
-        assert_eq!(mark_read_body(&req).unwrap(), fixture("mark-read-request"));
+        assert_eq!(serde_json::to_value(mark_read_body(&req).unwrap()).unwrap(), fixture("mark-read-request"));
     }
 
     #[test]
     fn typing_indicator_matches_sample() {
         let req = pb::MarkReadRequest { message_id: WAMID.into(), typing_indicator: true, ..Default::default() };
-        assert_eq!(mark_read_body(&req).unwrap(), fixture("typing-indicator-request"));
+        assert_eq!(serde_json::to_value(mark_read_body(&req).unwrap()).unwrap(), fixture("typing-indicator-request"));
     }
 
     #[test]

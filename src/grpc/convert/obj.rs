@@ -32,10 +32,6 @@ impl Obj {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub(in crate::grpc) fn build(self) -> Value {
         Value::Object(self.0)
     }

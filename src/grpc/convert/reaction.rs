@@ -1,18 +1,17 @@
 //! Reactions to a message, and their removal.
 
-use serde_json::Value;
-
-use super::{checker::Checker, obj::Obj};
-use crate::pb;
+use super::checker::Checker;
+use crate::{graph::messages::Reaction, pb};
 
 /// Loose on purpose: one emoji can be several code points (ZWJ sequences, flags, skin tones).
 const EMOJI_MAX: usize = 10;
 
-pub(super) fn reaction_object(c: &mut Checker<'_>, reaction: &pb::Reaction) -> Value {
+/// A reaction to the message `message_id`.
+pub(super) fn reaction<'a>(c: &mut Checker<'_>, reaction: &'a pb::Reaction) -> Reaction<'a> {
     c.required("message_id", &reaction.message_id);
     c.length("emoji", &reaction.emoji, 0, EMOJI_MAX);
     // An empty emoji is sent as "": that is how a reaction is removed.
-    Obj::new().set("message_id", reaction.message_id.as_str()).set("emoji", reaction.emoji.as_str()).build()
+    Reaction { message_id: &reaction.message_id, emoji: &reaction.emoji }
 }
 
 #[cfg(test)]

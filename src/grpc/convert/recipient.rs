@@ -1,6 +1,7 @@
 //! Recipients: an E.164 phone number or a business-scoped user id.
 
 use super::syntax::quoted;
+use crate::graph::messages::SendTo;
 
 const PHONE_DIGITS_MIN: usize = 8;
 const PHONE_DIGITS_MAX: usize = 15;
@@ -58,6 +59,14 @@ impl<'a> Recipient<'a> {
         match self {
             Self::Phone { digits, .. } => digits,
             Self::UserId(id) => id,
+        }
+    }
+
+    /// How a Graph body names it: a phone number as given, a user id as `recipient`.
+    pub fn send_to(&self) -> SendTo<'a> {
+        match self {
+            Self::Phone { given, .. } => SendTo::Phone(given),
+            Self::UserId(id) => SendTo::UserId(id),
         }
     }
 }

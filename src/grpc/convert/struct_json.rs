@@ -1,49 +1,34 @@
-//! `google.protobuf.Struct` values (flow data) as the JSON they stand for.
+//! Flow data (`google.protobuf.Struct`) checked for what JSON cannot hold;
+//! [`crate::graph::messages::StructJson`] writes it.
 
-use serde_json::Value;
+use prost_types::value::Kind;
 
-use super::{checker::Checker, location_contacts::finite};
+use super::checker::Checker;
 
-/// A `google.protobuf.Struct` as the JSON object it stands for.
-pub(super) fn struct_json(c: &mut Checker<'_>, object: &prost_types::Struct) -> Value {
-    let fields = object.fields.iter().map(|(key, value)| (key.clone(), value_json(&mut c.at(key), value)));
-    Value::Object(fields.collect())
+/// Reports every non-finite number in `object`, under its path.
+pub(super) fn check_struct(c: &mut Checker<'_>, object: &prost_types::Struct) {
+    for (key, value) in &object.fields {
+        check_value(&mut c.at(key), value);
+    }
 }
 
-fn value_json(c: &mut Checker<'_>, value: &prost_types::Value) -> Value {
-    use prost_types::value::Kind as K;
-
+fn check_value(c: &mut Checker<'_>, value: &prost_types::Value) {
     match &value.kind {
-        None | Some(K::NullValue(_)) => Value::Null,
-        Some(K::NumberValue(n)) => number_json(c, *n),
-        Some(K::StringValue(s)) => Value::String(s.clone()),
-        Some(K::BoolValue(b)) => Value::Bool(*b),
-        Some(K::StructValue(object)) => struct_json(c, object),
-        Some(K::ListValue(list)) => {
-            Value::Array(list.values.iter().enumerate().map(|(i, v)| value_json(&mut c.item("", i), v)).collect())
+        Some(Kind::NumberValue(n)) if !n.is_finite() => c.fail("", format!("must be a finite number, got {n}")),
+        Some(Kind::StructValue(object)) => check_struct(c, object),
+        Some(Kind::ListValue(list)) => {
+            for (i, value) in list.values.iter().enumerate() {
+                check_value(&mut c.item("", i), value);
+            }
         }
-    }
-}
-
-/// Struct numbers are doubles; whole ones go out as integers (`3`, not `3.0`),
-/// as in protobuf's JSON mapping, so flows see the numbers the client meant.
-fn number_json(c: &mut Checker<'_>, n: f64) -> Value {
-    const MAX_EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if !n.is_finite() {
-        c.fail("", format!("must be a finite number, got {n}"));
-        return Value::Null;
-    }
-    if n.fract() == 0.0 && n.abs() <= MAX_EXACT {
-        // Exact: a whole number of magnitude ≤ 2^53 fits an i64 without loss.
-        Value::from(n as i64)
-    } else {
-        finite(n)
+        _ => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::messages::StructJson;
     use crate::grpc::convert::testing::*;
 
     #[test]
@@ -70,9 +55,9 @@ mod tests {
             ("nested", nested),
         ]);
         let mut violations = Vec::new();
-        let json = struct_json(&mut Checker::root(&mut violations).at("data"), &data);
+        check_struct(&mut Checker::root(&mut violations).at("data"), &data);
         assert_eq!(
-            json,
+            serde_json::to_value(StructJson(&data)).unwrap(),
             json!({"int": 3, "float": 2.5, "negative": -7, "huge": 1e300, "null": null, "text": "x",
                    "list": [1, null, null], "nested": {"deep": true}})
         );

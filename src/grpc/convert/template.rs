@@ -3,17 +3,20 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::{
     checker::Checker,
-    location_contacts::location_object,
-    media::media,
-    obj::Obj,
-    struct_json::struct_json,
+    location_contacts::location,
+    media::media_source,
+    struct_json::check_struct,
     syntax::{is_parameter_name, quoted},
 };
-use crate::pb::{self, template_button_parameter::Value as ButtonValue, template_parameter::Value as ParamValue};
+use crate::{
+    graph::messages::{
+        ButtonAction, ButtonParameter, ButtonSubType, Currency, DateTime, LanguagePolicy, Media, ParameterValue,
+        StructJson, TemplateComponent, TemplateLanguage, TemplateMessage, TemplateParameter,
+    },
+    pb::{self, template_button_parameter::Value as ButtonValue, template_parameter::Value as ParamValue},
+};
 
 const TEMPLATE_NAME_MAX: usize = 512;
 const TEMPLATE_HEADER_TEXT_MAX: usize = 60;
@@ -28,7 +31,12 @@ enum Place {
     Body,
 }
 
-pub(super) fn template_object(c: &mut Checker<'_>, template: &pb::TemplateMessage) -> Value {
+/// A template message: the template's name and language, and a component
+/// for the header's value, the body's values and each dynamic button.
+pub(super) fn template_message<'a>(
+    c: &mut Checker<'_>,
+    template: &'a pb::TemplateMessage,
+) -> Option<TemplateMessage<'a>> {
     if c.required("name", &template.name) {
         c.length("name", &template.name, 1, TEMPLATE_NAME_MAX);
         if !template.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
@@ -42,24 +50,29 @@ pub(super) fn template_object(c: &mut Checker<'_>, template: &pb::TemplateMessag
     let header = template_parameters(c, "header_parameters", &template.header_parameters, Place::Header);
     let body = template_parameters(c, "body_parameters", &template.body_parameters, Place::Body);
     check_naming(c, template);
+    let buttons = template_buttons(c, &template.buttons);
 
-    let mut components = Vec::new();
+    let (header, body, buttons) = (header?, body?, buttons?);
+    let mut components = Vec::with_capacity(2 + buttons.len());
     if !header.is_empty() {
-        components.push(Obj::new().set("type", "header").set("parameters", header).build());
+        components.push(TemplateComponent::Header { parameters: header });
     }
     if !body.is_empty() {
-        components.push(Obj::new().set("type", "body").set("parameters", body).build());
+        components.push(TemplateComponent::Body { parameters: body });
     }
-    components.extend(template_buttons(c, &template.buttons));
+    components.extend(buttons);
 
     // `deterministic` is the only policy; Meta's OpenAPI marks it required.
-    let language = Obj::new().set("code", template.language_code.as_str()).set("policy", "deterministic");
-    let object = Obj::new().set("name", template.name.as_str()).set("language", language);
-    let object = if components.is_empty() { object } else { object.set("components", components) };
-    object.build()
+    let language = TemplateLanguage { code: &template.language_code, policy: LanguagePolicy::Deterministic };
+    Some(TemplateMessage { name: &template.name, language, components })
 }
 
-fn template_parameters(c: &mut Checker<'_>, field: &str, params: &[pb::TemplateParameter], place: Place) -> Vec<Value> {
+fn template_parameters<'a>(
+    c: &mut Checker<'_>,
+    field: &str,
+    params: &'a [pb::TemplateParameter],
+    place: Place,
+) -> Option<Vec<TemplateParameter<'a>>> {
     let mut names = HashMap::new();
     let mut out = Vec::with_capacity(params.len());
     for (i, param) in params.iter().enumerate() {
@@ -78,15 +91,18 @@ fn template_parameters(c: &mut Checker<'_>, field: &str, params: &[pb::TemplateP
         c.unique("parameter_name", name, format!("{field}[{i}].parameter_name"), &mut names);
         out.push(template_parameter(&mut c, param, place));
     }
-    out
+    out.into_iter().collect()
 }
 
-fn template_parameter(c: &mut Checker<'_>, param: &pb::TemplateParameter, place: Place) -> Value {
-    let object = Obj::new();
-    let object = match &param.value {
+fn template_parameter<'a>(
+    c: &mut Checker<'_>,
+    param: &'a pb::TemplateParameter,
+    place: Place,
+) -> Option<TemplateParameter<'a>> {
+    let value = match &param.value {
         None => {
             c.fail("", "needs a value: text, currency, date_time, image, video, document or location");
-            object
+            None
         }
         Some(ParamValue::Text(text)) => {
             let max = match place {
@@ -94,7 +110,7 @@ fn template_parameter(c: &mut Checker<'_>, param: &pb::TemplateParameter, place:
                 Place::Body => TEMPLATE_BODY_TEXT_MAX,
             };
             template_text(c, "text", text, max);
-            object.set("type", "text").set("text", text.as_str())
+            Some(ParameterValue::Text { text })
         }
         Some(ParamValue::Currency(currency)) => {
             let mut c = c.at("currency");
@@ -108,26 +124,31 @@ fn template_parameter(c: &mut Checker<'_>, param: &pb::TemplateParameter, place:
                     format!("must be greater than 0 (the amount × 1000), got {}", currency.amount_1000),
                 );
             }
-            let currency = Obj::new()
-                .set("fallback_value", currency.fallback_value.as_str())
-                .set("code", currency.code.as_str())
-                .set("amount_1000", currency.amount_1000);
-            object.set("type", "currency").set("currency", currency)
+            let currency = Currency {
+                fallback_value: &currency.fallback_value,
+                code: &currency.code,
+                amount_1000: currency.amount_1000,
+            };
+            Some(ParameterValue::Currency { currency })
         }
         Some(ParamValue::DateTime(date_time)) => {
             c.at("date_time").required("fallback_value", &date_time.fallback_value);
-            let date_time = Obj::new().set("fallback_value", date_time.fallback_value.as_str());
-            object.set("type", "date_time").set("date_time", date_time)
+            Some(ParameterValue::DateTime { date_time: DateTime { fallback_value: &date_time.fallback_value } })
         }
-        Some(ParamValue::Image(source)) => object.set("type", "image").set("image", media(c, "image", Some(source))),
-        Some(ParamValue::Video(source)) => object.set("type", "video").set("video", media(c, "video", Some(source))),
+        Some(ParamValue::Image(source)) => {
+            media_source(c, "image", Some(source)).map(|source| ParameterValue::Image { image: source.into() })
+        }
+        Some(ParamValue::Video(source)) => {
+            media_source(c, "video", Some(source)).map(|source| ParameterValue::Video { video: source.into() })
+        }
         Some(ParamValue::Document(document)) => {
             let mut c = c.at("document");
-            let document = media(&mut c, "media", document.media.as_ref()).non_empty("filename", &document.filename);
-            object.set("type", "document").set("document", document)
+            media_source(&mut c, "media", document.media.as_ref()).map(|source| ParameterValue::Document {
+                document: Media { filename: &document.filename, ..source.into() },
+            })
         }
-        Some(ParamValue::Location(location)) => {
-            object.set("type", "location").set("location", location_object(&mut c.at("location"), location))
+        Some(ParamValue::Location(pin)) => {
+            Some(ParameterValue::Location { location: location(&mut c.at("location"), pin) })
         }
     };
     let header_only = matches!(
@@ -141,7 +162,7 @@ fn template_parameter(c: &mut Checker<'_>, param: &pb::TemplateParameter, place:
              the body takes text, currency and date_time",
         );
     }
-    object.non_empty("parameter_name", &param.parameter_name).build()
+    Some(TemplateParameter { value: value?, parameter_name: &param.parameter_name })
 }
 
 /// Meta rejects empty values, newlines, tabs and 4+ consecutive spaces in parameters.
@@ -176,7 +197,10 @@ fn check_naming(c: &mut Checker<'_>, template: &pb::TemplateMessage) {
     }
 }
 
-fn template_buttons(c: &mut Checker<'_>, buttons: &[pb::TemplateButtonParameters]) -> Vec<Value> {
+fn template_buttons<'a>(
+    c: &mut Checker<'_>,
+    buttons: &'a [pb::TemplateButtonParameters],
+) -> Option<Vec<TemplateComponent<'a>>> {
     use pb::TemplateButtonSubType as SubType;
 
     c.count("buttons", buttons.len(), 0, TEMPLATE_BUTTONS_MAX, "button");
@@ -184,17 +208,17 @@ fn template_buttons(c: &mut Checker<'_>, buttons: &[pb::TemplateButtonParameters
     let mut out = Vec::with_capacity(buttons.len());
     for (i, button) in buttons.iter().enumerate() {
         let mut c = c.item("buttons", i);
-        // The sub-type names the Graph value and the parameter type it takes.
+        // The sub-type names the Graph value, and the parameter type it takes.
         let sub_type = match SubType::try_from(button.sub_type) {
             Ok(SubType::Unspecified) => {
                 c.fail("sub_type", "is required: quick_reply, url, copy_code, flow or catalog");
                 None
             }
-            Ok(SubType::QuickReply) => Some(("quick_reply", "payload")),
-            Ok(SubType::Url) => Some(("url", "text")),
-            Ok(SubType::CopyCode) => Some(("copy_code", "coupon_code")),
-            Ok(SubType::Flow) => Some(("flow", "action")),
-            Ok(SubType::Catalog) => Some(("catalog", "action")),
+            Ok(SubType::QuickReply) => Some((ButtonSubType::QuickReply, "quick_reply", "payload")),
+            Ok(SubType::Url) => Some((ButtonSubType::Url, "url", "text")),
+            Ok(SubType::CopyCode) => Some((ButtonSubType::CopyCode, "copy_code", "coupon_code")),
+            Ok(SubType::Flow) => Some((ButtonSubType::Flow, "flow", "action")),
+            Ok(SubType::Catalog) => Some((ButtonSubType::Catalog, "catalog", "action")),
             Err(_) => {
                 c.fail("sub_type", format!("has the unknown value {}", button.sub_type));
                 None
@@ -214,54 +238,63 @@ fn template_buttons(c: &mut Checker<'_>, buttons: &[pb::TemplateButtonParameters
         let mut parameters = Vec::with_capacity(button.parameters.len());
         for (j, param) in button.parameters.iter().enumerate() {
             let mut c = c.item("parameters", j);
-            let (kind, value) = button_parameter(&mut c, param);
-            if let (Some((sub_type, expected)), Some(kind)) = (sub_type, kind)
+            let parameter = button_parameter(&mut c, param);
+            if let (Some((_, name, expected)), Some(kind)) = (sub_type, parameter.as_ref().map(button_parameter_kind))
                 && kind != expected
             {
-                c.fail("", format!("must be {expected}: a {sub_type} button takes {expected}, got {kind}"));
+                c.fail("", format!("must be {expected}: a {name} button takes {expected}, got {kind}"));
             }
-            parameters.push(value);
+            parameters.push(parameter);
         }
-        out.push(
-            Obj::new()
-                .set("type", "button")
-                .set("sub_type", sub_type.map_or("", |(sub_type, _)| sub_type))
-                .set("index", button.index.to_string())
-                .set("parameters", parameters)
-                .build(),
-        );
+        let parameters: Option<Vec<_>> = parameters.into_iter().collect();
+        out.push(sub_type.zip(parameters).map(|((sub_type, ..), parameters)| TemplateComponent::Button {
+            sub_type,
+            index: button.index,
+            parameters,
+        }));
     }
-    out
+    out.into_iter().collect()
 }
 
-/// One button parameter and its Graph type (`None` when unset).
-fn button_parameter(c: &mut Checker<'_>, param: &pb::TemplateButtonParameter) -> (Option<&'static str>, Value) {
-    // Each Graph parameter is `{type: T, T: value}`.
-    let (kind, value) = match &param.value {
+/// One button parameter; `None` (reported) when it has no value.
+fn button_parameter<'a>(c: &mut Checker<'_>, param: &'a pb::TemplateButtonParameter) -> Option<ButtonParameter<'a>> {
+    match &param.value {
         None => {
             c.fail("", "needs a value: text, payload, coupon_code or action");
-            return (None, Value::Null);
+            None
         }
         Some(ButtonValue::Text(text)) => {
             c.required("text", text);
-            ("text", Value::from(text.as_str()))
+            Some(ButtonParameter::Text { text })
         }
         Some(ButtonValue::Payload(payload)) => {
             c.required("payload", payload);
-            ("payload", Value::from(payload.as_str()))
+            Some(ButtonParameter::Payload { payload })
         }
         Some(ButtonValue::CouponCode(code)) => {
             c.required("coupon_code", code);
-            ("coupon_code", Value::from(code.as_str()))
+            Some(ButtonParameter::CouponCode { coupon_code: code })
         }
         Some(ButtonValue::Action(action)) => {
-            let data =
-                action.flow_action_data.as_ref().map(|data| struct_json(&mut c.at("action.flow_action_data"), data));
-            let action = Obj::new().non_empty("flow_token", &action.flow_token).maybe("flow_action_data", data);
-            ("action", action.build())
+            let data = action.flow_action_data.as_ref().map(|data| {
+                check_struct(&mut c.at("action.flow_action_data"), data);
+                StructJson(data)
+            });
+            Some(ButtonParameter::Action {
+                action: ButtonAction { flow_token: &action.flow_token, flow_action_data: data },
+            })
         }
-    };
-    (Some(kind), Obj::new().set("type", kind).set(kind, value).build())
+    }
+}
+
+/// The Graph `type` of a button parameter, as a sub-type's rule names it.
+fn button_parameter_kind(parameter: &ButtonParameter<'_>) -> &'static str {
+    match parameter {
+        ButtonParameter::Text { .. } => "text",
+        ButtonParameter::Payload { .. } => "payload",
+        ButtonParameter::CouponCode { .. } => "coupon_code",
+        ButtonParameter::Action { .. } => "action",
+    }
 }
 
 #[cfg(test)]

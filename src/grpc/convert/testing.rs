@@ -134,7 +134,7 @@ pub(super) fn object(fields: Vec<(&str, prost_types::Value)>) -> prost_types::St
 /// The field paths of a request's violations, in the order they were found.
 pub(super) fn fields(req: &pb::SendMessageRequest) -> Vec<String> {
     match send_message(req) {
-        Ok(outbound) => panic!("expected violations, got {}", outbound.body),
+        Ok(outbound) => panic!("expected violations, got {:?}", outbound.body),
         Err(violations) => violations.into_iter().map(|v| v.field).collect(),
     }
 }
@@ -149,6 +149,8 @@ pub(super) fn violation(req: &pb::SendMessageRequest, field: &str) -> String {
         .clone()
 }
 
+/// The JSON a valid request sends.
 pub(super) fn body(req: &pb::SendMessageRequest) -> Value {
-    send_message(req).unwrap_or_else(|v| panic!("unexpected violations: {v:?}")).body
+    let outbound = send_message(req).unwrap_or_else(|v| panic!("unexpected violations: {v:?}"));
+    serde_json::to_value(&outbound.body).expect("a body serializes")
 }

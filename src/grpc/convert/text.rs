@@ -1,15 +1,14 @@
 //! Text messages.
 
-use serde_json::Value;
-
-use super::{checker::Checker, obj::Obj};
-use crate::pb;
+use super::checker::Checker;
+use crate::{graph::messages::Text, pb};
 
 const TEXT_BODY_MAX: usize = 4096;
 
-pub(super) fn text_message(c: &mut Checker<'_>, text: &pb::Text) -> Value {
+/// A text message: 1 to 4096 characters.
+pub(super) fn text_message<'a>(c: &mut Checker<'_>, text: &'a pb::Text) -> Text<'a> {
     c.length("body", &text.body, 1, TEXT_BODY_MAX);
-    Obj::new().set("body", text.body.as_str()).flag("preview_url", text.preview_url).build()
+    Text { body: &text.body, preview_url: text.preview_url }
 }
 
 #[cfg(test)]
