@@ -12,7 +12,7 @@ mod error;
 mod media;
 pub mod messages;
 mod serde_util;
-mod templates;
+pub mod templates;
 pub mod vocab;
 
 use std::{fmt, time::Duration};

@@ -17,7 +17,6 @@ mod checker;
 mod interactive;
 mod location_contacts;
 mod media;
-mod obj;
 mod reaction;
 mod recipient;
 mod struct_json;
@@ -28,7 +27,6 @@ mod testing;
 mod text;
 
 pub(super) use checker::Checker;
-pub(super) use obj::Obj;
 pub use recipient::Recipient;
 pub(super) use syntax::{is_http_url, is_parameter_name, quoted};
 

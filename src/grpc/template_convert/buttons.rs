@@ -1,11 +1,10 @@
 //! A new template's buttons: each kind's fields, how many of each a
 //! template may have, and where quick replies go.
 
-use serde_json::Value;
-
 use super::placeholders::placeholders;
 use crate::{
-    grpc::convert::{Checker, Obj, is_http_url, quoted},
+    graph::templates::{ButtonSpec, OtpSpec, OtpType, SupportedApp},
+    grpc::convert::{Checker, is_http_url, quoted},
     pb::{self, template_button::Kind as ButtonKind},
 };
 
@@ -18,7 +17,9 @@ const COPY_CODE_MAX: usize = 15;
 const BUTTON_COUNTS: [(&str, usize); 5] =
     [("QUICK_REPLY", 10), ("URL", 2), ("PHONE_NUMBER", 1), ("COPY_CODE", 1), ("OTP", 1)];
 
-pub(super) fn buttons(c: &mut Checker<'_>, b: &pb::ButtonsComponent, auth: bool) -> Value {
+/// The buttons, checked one by one and as a group; `None` (reported) when
+/// one could not be built.
+pub(super) fn buttons<'a>(c: &mut Checker<'_>, b: &'a pb::ButtonsComponent, auth: bool) -> Option<Vec<ButtonSpec<'a>>> {
     c.count("buttons", b.buttons.len(), 1, BUTTONS_MAX, "button");
     let mut kinds: Vec<&'static str> = Vec::with_capacity(b.buttons.len());
     let mut out = Vec::with_capacity(b.buttons.len());
@@ -26,9 +27,10 @@ pub(super) fn buttons(c: &mut Checker<'_>, b: &pb::ButtonsComponent, auth: bool)
         let mut c = c.item("buttons", i);
         let Some(kind) = &button.kind else {
             c.fail("", "needs a kind: quick_reply, url, phone_number, copy_code, otp or flow");
+            out.push(None);
             continue;
         };
-        let (name, value) = one_button(&mut c, kind);
+        let (name, spec) = one_button(&mut c, kind);
         if auth != (name == "OTP") {
             c.fail(
                 "",
@@ -40,7 +42,7 @@ pub(super) fn buttons(c: &mut Checker<'_>, b: &pb::ButtonsComponent, auth: bool)
             );
         }
         kinds.push(name);
-        out.push(value);
+        out.push(spec);
     }
     for (kind, max) in BUTTON_COUNTS {
         let n = kinds.iter().filter(|k| **k == kind).count();
@@ -56,15 +58,16 @@ pub(super) fn buttons(c: &mut Checker<'_>, b: &pb::ButtonsComponent, auth: bool)
     {
         c.fail("buttons", "must keep quick_reply buttons together, not between other buttons");
     }
-    Obj::new().set("type", "BUTTONS").set("buttons", out).build()
+    out.into_iter().collect()
 }
 
-fn one_button(c: &mut Checker<'_>, kind: &ButtonKind) -> (&'static str, Value) {
+/// One button and the Graph name of its type (which the counts go by).
+fn one_button<'a>(c: &mut Checker<'_>, kind: &'a ButtonKind) -> (&'static str, Option<ButtonSpec<'a>>) {
     match kind {
         ButtonKind::QuickReply(b) => {
             let mut c = c.at("quick_reply");
             c.length("text", &b.text, 1, BUTTON_TEXT_MAX);
-            ("QUICK_REPLY", Obj::new().set("type", "QUICK_REPLY").set("text", b.text.as_str()).build())
+            ("QUICK_REPLY", Some(ButtonSpec::QuickReply { text: &b.text }))
         }
         ButtonKind::Url(b) => {
             let mut c = c.at("url");
@@ -85,25 +88,20 @@ fn one_button(c: &mut Checker<'_>, kind: &ButtonKind) -> (&'static str, Value) {
             if !dynamic && !b.example.is_empty() {
                 c.fail("example", "must be empty: the URL has no placeholder");
             }
-            let out = Obj::new().set("type", "URL").set("text", b.text.as_str()).set("url", b.url.as_str());
-            let out = if dynamic { out.set("example", vec![b.example.clone()]) } else { out };
-            ("URL", out.build())
+            let example = dynamic.then_some([b.example.as_str()]);
+            ("URL", Some(ButtonSpec::Url { text: &b.text, url: &b.url, example }))
         }
         ButtonKind::PhoneNumber(b) => {
             let mut c = c.at("phone_number");
             c.length("text", &b.text, 1, BUTTON_TEXT_MAX);
             c.length("phone_number", &b.phone_number, 1, PHONE_MAX);
-            let out = Obj::new()
-                .set("type", "PHONE_NUMBER")
-                .set("text", b.text.as_str())
-                .set("phone_number", b.phone_number.as_str());
-            ("PHONE_NUMBER", out.build())
+            ("PHONE_NUMBER", Some(ButtonSpec::PhoneNumber { text: &b.text, phone_number: &b.phone_number }))
         }
         ButtonKind::CopyCode(b) => {
             c.at("copy_code").length("example", &b.example, 1, COPY_CODE_MAX);
-            ("COPY_CODE", Obj::new().set("type", "COPY_CODE").set("example", b.example.as_str()).build())
+            ("COPY_CODE", Some(ButtonSpec::CopyCode { example: &b.example }))
         }
-        ButtonKind::Otp(b) => ("OTP", otp_button(&mut c.at("otp"), b)),
+        ButtonKind::Otp(b) => ("OTP", otp_button(&mut c.at("otp"), b).map(ButtonSpec::Otp)),
         ButtonKind::Flow(b) => {
             let mut c = c.at("flow");
             c.length("text", &b.text, 1, BUTTON_TEXT_MAX);
@@ -118,26 +116,29 @@ fn one_button(c: &mut Checker<'_>, kind: &ButtonKind) -> (&'static str, Value) {
             if !b.navigate_screen.is_empty() && b.flow_action == "data_exchange" {
                 c.fail("navigate_screen", "is only for the navigate action");
             }
-            let out = Obj::new()
-                .set("type", "FLOW")
-                .set("text", b.text.as_str())
-                .non_empty("flow_id", &b.flow_id)
-                .non_empty("flow_name", &b.flow_name)
-                .non_empty("flow_action", &b.flow_action)
-                .non_empty("navigate_screen", &b.navigate_screen);
-            ("FLOW", out.build())
+            let spec = ButtonSpec::Flow {
+                text: &b.text,
+                flow_id: &b.flow_id,
+                flow_name: &b.flow_name,
+                flow_action: &b.flow_action,
+                navigate_screen: &b.navigate_screen,
+            };
+            ("FLOW", Some(spec))
         }
     }
 }
 
-fn otp_button(c: &mut Checker<'_>, b: &pb::OtpButton) -> Value {
+/// A one-time-password button; `None` (reported) when its type is unset or unknown.
+fn otp_button<'a>(c: &mut Checker<'_>, b: &'a pb::OtpButton) -> Option<OtpSpec<'a>> {
     use pb::OtpType as T;
     let otp_type = match T::try_from(b.otp_type) {
         Ok(T::Unspecified) => {
             c.fail("otp_type", "is required: COPY_CODE, ONE_TAP or ZERO_TAP");
             None
         }
-        Ok(t) => Some(t),
+        Ok(T::CopyCode) => Some(OtpType::CopyCode),
+        Ok(T::OneTap) => Some(OtpType::OneTap),
+        Ok(T::ZeroTap) => Some(OtpType::ZeroTap),
         Err(_) => {
             c.fail("otp_type", format!("has the unknown value {}", b.otp_type));
             None
@@ -145,7 +146,7 @@ fn otp_button(c: &mut Checker<'_>, b: &pb::OtpButton) -> Value {
     };
     c.length("text", &b.text, 0, BUTTON_TEXT_MAX);
     c.length("autofill_text", &b.autofill_text, 0, BUTTON_TEXT_MAX);
-    let tap = matches!(otp_type, Some(T::OneTap | T::ZeroTap));
+    let tap = matches!(otp_type, Some(OtpType::OneTap | OtpType::ZeroTap));
     if tap {
         c.count("supported_apps", b.supported_apps.len(), 1, usize::MAX, "app");
     }
@@ -154,21 +155,9 @@ fn otp_button(c: &mut Checker<'_>, b: &pb::OtpButton) -> Value {
         let mut c = c.item("supported_apps", i);
         c.required("package_name", &app.package_name);
         c.required("signature_hash", &app.signature_hash);
-        apps.push(
-            Obj::new()
-                .set("package_name", app.package_name.as_str())
-                .set("signature_hash", app.signature_hash.as_str())
-                .build(),
-        );
+        apps.push(SupportedApp { package_name: &app.package_name, signature_hash: &app.signature_hash });
     }
-    let name = otp_type.map_or("", |t| t.as_str_name().trim_start_matches("OTP_TYPE_"));
-    Obj::new()
-        .set("type", "OTP")
-        .set("otp_type", name)
-        .non_empty("text", &b.text)
-        .non_empty("autofill_text", &b.autofill_text)
-        .maybe("supported_apps", (!apps.is_empty()).then_some(apps))
-        .build()
+    Some(OtpSpec { otp_type: otp_type?, text: &b.text, autofill_text: &b.autofill_text, supported_apps: apps })
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! A new template's components: header, body, footer and buttons, and the
 //! rules of their category (authentication templates are written by Meta).
 
-use serde_json::Value;
-
 use super::{
     buttons::buttons,
     placeholders::{check_examples, text_placeholders},
 };
 use crate::{
-    grpc::convert::{Checker, Obj},
+    graph::templates::{
+        BodyExample, BodySpec, ComponentSpec, FooterSpec, HeaderHandles, HeaderSpec, HeaderTextExample, NamedExample,
+    },
+    grpc::convert::Checker,
     pb::{self, template_component::Kind as ComponentKind},
 };
 
@@ -17,33 +18,44 @@ const BODY_TEXT_MAX: usize = 1024;
 const FOOTER_TEXT_MAX: usize = 60;
 const CODE_EXPIRATION_MAX: u32 = 90;
 
-pub(super) fn components(
+/// The components, at most one of each kind, with a body; `None` (reported)
+/// when one could not be built.
+pub(super) fn components<'a>(
     c: &mut Checker<'_>,
-    list: &[pb::TemplateComponent],
+    list: &'a [pb::TemplateComponent],
     category: Option<pb::TemplateCategory>,
     format: Option<pb::TemplateParameterFormat>,
-) -> Vec<Value> {
+) -> Option<Vec<ComponentSpec<'a>>> {
     let auth = category == Some(pb::TemplateCategory::Authentication);
     let mut seen: Vec<(&'static str, usize)> = Vec::new();
     let mut out = Vec::with_capacity(list.len());
     for (i, component) in list.iter().enumerate() {
         let mut c = c.item("components", i);
-        let (name, value) = match &component.kind {
+        let (name, spec) = match &component.kind {
             None => {
                 c.fail("", "needs a kind: header, body, footer or buttons");
+                out.push(None);
                 continue;
             }
-            Some(ComponentKind::Header(h)) => ("header", header(&mut c.at("header"), h, auth, format)),
-            Some(ComponentKind::Body(b)) => ("body", body(&mut c.at("body"), b, auth, format)),
-            Some(ComponentKind::Footer(f)) => ("footer", footer(&mut c.at("footer"), f, auth)),
-            Some(ComponentKind::Buttons(b)) => ("buttons", buttons(&mut c.at("buttons"), b, auth)),
+            Some(ComponentKind::Header(h)) => {
+                ("header", header(&mut c.at("header"), h, auth, format).map(ComponentSpec::Header))
+            }
+            Some(ComponentKind::Body(b)) => {
+                ("body", Some(ComponentSpec::Body(body(&mut c.at("body"), b, auth, format))))
+            }
+            Some(ComponentKind::Footer(f)) => {
+                ("footer", Some(ComponentSpec::Footer(footer(&mut c.at("footer"), f, auth))))
+            }
+            Some(ComponentKind::Buttons(b)) => {
+                ("buttons", buttons(&mut c.at("buttons"), b, auth).map(|buttons| ComponentSpec::Buttons { buttons }))
+            }
         };
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
             c.fail(name, format!("a template has at most one {name}; components[{first}] is one too"));
         } else {
             seen.push((name, i));
         }
-        out.push(value);
+        out.push(spec);
     }
     let has = |name: &str| seen.iter().any(|(n, _)| *n == name);
     if !has("body") {
@@ -52,15 +64,16 @@ pub(super) fn components(
     if auth && !has("buttons") {
         c.fail("components", "authentication templates need buttons with one otp button");
     }
-    out
+    out.into_iter().collect()
 }
 
-fn header(
+/// The header; `None` (reported) when its format is unset or unknown.
+fn header<'a>(
     c: &mut Checker<'_>,
-    h: &pb::HeaderComponent,
+    h: &'a pb::HeaderComponent,
     auth: bool,
     format: Option<pb::TemplateParameterFormat>,
-) -> Value {
+) -> Option<HeaderSpec<'a>> {
     use pb::HeaderFormat as F;
     if auth {
         c.fail("", "authentication templates have no header");
@@ -76,9 +89,8 @@ fn header(
             None
         }
     };
-    let mut out = Obj::new().set("type", "HEADER");
-    match kind {
-        Some(F::Text) => {
+    match kind? {
+        F::Text => {
             c.length("text", &h.text, 1, HEADER_TEXT_MAX);
             let vars = text_placeholders(c, "text", &h.text, format);
             if vars.len() > 1 {
@@ -89,17 +101,16 @@ fn header(
             if !h.example_handles.is_empty() {
                 c.fail("example_handles", "must be empty for a TEXT header");
             }
-            out = out.set("format", "TEXT").set("text", h.text.as_str());
-            if !vars.is_empty() {
-                let example = if named {
-                    Obj::new().set("header_text_named_params", named_examples(&h.named_examples))
+            let example = (!vars.is_empty()).then(|| {
+                if named {
+                    HeaderTextExample::Named(named_examples(&h.named_examples))
                 } else {
-                    Obj::new().set("header_text", h.examples.clone())
-                };
-                out = out.set("example", example);
-            }
+                    HeaderTextExample::Positional(&h.examples)
+                }
+            });
+            Some(HeaderSpec::Text { text: &h.text, example })
         }
-        Some(media @ (F::Image | F::Video | F::Document)) => {
+        media @ (F::Image | F::Video | F::Document) => {
             no_text(c, h);
             c.count("example_handles", h.example_handles.len(), 1, usize::MAX, "upload handle");
             for (i, handle) in h.example_handles.iter().enumerate() {
@@ -107,19 +118,22 @@ fn header(
                     c.item("example_handles", i).fail("", "must not be empty");
                 }
             }
-            let name = media.as_str_name().trim_start_matches("HEADER_FORMAT_");
-            out = out.set("format", name).set("example", Obj::new().set("header_handle", h.example_handles.clone()));
+            let example = HeaderHandles { header_handle: &h.example_handles };
+            Some(match media {
+                F::Image => HeaderSpec::Image { example },
+                F::Video => HeaderSpec::Video { example },
+                _ => HeaderSpec::Document { example },
+            })
         }
-        Some(F::Location) => {
+        F::Location => {
             no_text(c, h);
             if !h.example_handles.is_empty() {
                 c.fail("example_handles", "must be empty for a LOCATION header");
             }
-            out = out.set("format", "LOCATION");
+            Some(HeaderSpec::Location)
         }
-        Some(F::Unspecified) | None => {}
+        F::Unspecified => None,
     }
-    out.build()
 }
 
 /// Media and location headers carry no text or text examples.
@@ -132,15 +146,16 @@ fn no_text(c: &mut Checker<'_>, h: &pb::HeaderComponent) {
     }
 }
 
-fn named_examples(examples: &[pb::NamedExample]) -> Vec<Value> {
-    examples
-        .iter()
-        .map(|e| Obj::new().set("param_name", e.param_name.as_str()).set("example", e.example.as_str()).build())
-        .collect()
+fn named_examples(examples: &[pb::NamedExample]) -> Vec<NamedExample<'_>> {
+    examples.iter().map(|e| NamedExample { param_name: &e.param_name, example: &e.example }).collect()
 }
 
-fn body(c: &mut Checker<'_>, b: &pb::BodyComponent, auth: bool, format: Option<pb::TemplateParameterFormat>) -> Value {
-    let out = Obj::new().set("type", "BODY");
+fn body<'a>(
+    c: &mut Checker<'_>,
+    b: &'a pb::BodyComponent,
+    auth: bool,
+    format: Option<pb::TemplateParameterFormat>,
+) -> BodySpec<'a> {
     if auth {
         // Meta writes the text of authentication templates itself.
         if !b.text.is_empty() {
@@ -149,7 +164,7 @@ fn body(c: &mut Checker<'_>, b: &pb::BodyComponent, auth: bool, format: Option<p
         if !b.examples.is_empty() || !b.named_examples.is_empty() {
             c.fail("examples", "must be empty for authentication templates");
         }
-        return out.flag("add_security_recommendation", b.add_security_recommendation).build();
+        return BodySpec { text: None, add_security_recommendation: b.add_security_recommendation, example: None };
     }
     if b.add_security_recommendation {
         c.fail("add_security_recommendation", "is only for authentication templates");
@@ -158,21 +173,18 @@ fn body(c: &mut Checker<'_>, b: &pb::BodyComponent, auth: bool, format: Option<p
     let vars = text_placeholders(c, "text", &b.text, format);
     let named = format == Some(pb::TemplateParameterFormat::Named);
     check_examples(c, &vars, named, &b.examples, &b.named_examples);
-    let out = out.set("text", b.text.as_str());
-    if vars.is_empty() {
-        return out.build();
-    }
-    let example = if named {
-        Obj::new().set("body_text_named_params", named_examples(&b.named_examples))
-    } else {
-        // One inner array: the examples of one rendering.
-        Obj::new().set("body_text", vec![b.examples.clone()])
-    };
-    out.set("example", example).build()
+    let example = (!vars.is_empty()).then(|| {
+        if named {
+            BodyExample::Named(named_examples(&b.named_examples))
+        } else {
+            // One inner array: the examples of one rendering.
+            BodyExample::Positional([&b.examples])
+        }
+    });
+    BodySpec { text: Some(&b.text), add_security_recommendation: false, example }
 }
 
-fn footer(c: &mut Checker<'_>, f: &pb::FooterComponent, auth: bool) -> Value {
-    let out = Obj::new().set("type", "FOOTER");
+fn footer<'a>(c: &mut Checker<'_>, f: &'a pb::FooterComponent, auth: bool) -> FooterSpec<'a> {
     if auth {
         if !f.text.is_empty() {
             c.fail("text", "must be empty: authentication footers show the code's expiry (code_expiration_minutes)");
@@ -183,7 +195,7 @@ fn footer(c: &mut Checker<'_>, f: &pb::FooterComponent, auth: bool) -> Value {
                 format!("must be 1 to {CODE_EXPIRATION_MAX}, got {}", f.code_expiration_minutes),
             );
         }
-        return out.set("code_expiration_minutes", f.code_expiration_minutes).build();
+        return FooterSpec { text: None, code_expiration_minutes: Some(f.code_expiration_minutes) };
     }
     c.length("text", &f.text, 1, FOOTER_TEXT_MAX);
     if f.text.contains("{{") {
@@ -192,7 +204,7 @@ fn footer(c: &mut Checker<'_>, f: &pb::FooterComponent, auth: bool) -> Value {
     if f.code_expiration_minutes != 0 {
         c.fail("code_expiration_minutes", "is only for authentication templates");
     }
-    out.set("text", f.text.as_str()).build()
+    FooterSpec { text: Some(&f.text), code_expiration_minutes: None }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! Message templates: proto ⇄ Graph JSON, as pure functions.
+//! Message templates: proto ⇄ Graph, as pure functions.
 //!
-//! Create and edit requests are validated and converted in one walk, like
-//! sends in [`super::convert`] (whose checker and JSON builder this reuses):
-//! every rule of REFERENCE.md §4.1 that can be checked without Meta is
+//! Create and edit requests are validated and converted to their typed
+//! bodies ([`crate::graph::templates`]) in one walk, like sends in
+//! [`super::convert`] (whose checker this reuses): every rule of REFERENCE.md §4.1 that can be checked without Meta is
 //! checked, each violation is reported under its proto field path
 //! (`components[1].body.examples`), and a body is returned only when there is
 //! none. Templates read from Graph become [`pb::Template`]s; components or
@@ -16,16 +16,15 @@ mod placeholders;
 #[cfg(test)]
 mod testing;
 
-use serde_json::Value;
-
 pub use from_graph::template_from_graph;
 
 use self::components::components;
-use super::convert::{Checker, Obj, quoted};
+use super::convert::{Checker, quoted};
 use crate::{
     error::FieldViolation,
     graph::{
         GraphTemplate,
+        templates::{CreateTemplateBody, EditTemplateBody},
         vocab::{
             parameter_format_from_graph, parameter_format_to_graph, template_category_from_graph,
             template_category_to_graph,
@@ -36,12 +35,12 @@ use crate::{
 
 const NAME_MAX: usize = 512;
 
-/// The Graph JSON body of `POST /{waba_id}/message_templates`.
+/// The Graph body of `POST /{waba_id}/message_templates`.
 ///
 /// # Errors
 ///
 /// Every violation found, with its proto field path.
-pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<Value, Vec<FieldViolation>> {
+pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<CreateTemplateBody<'_>, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let mut c = Checker::root(&mut violations);
     if c.required("name", &req.name) {
@@ -71,20 +70,22 @@ pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<Value, Vec<FieldVi
     let components = components(&mut c, &req.components, category, format);
     let ttl = ttl(&mut c, req.message_send_ttl_seconds, category);
 
-    let mut body = Obj::new().set("name", req.name.as_str()).set("language", req.language.as_str());
-    body = body.set("category", category.and_then(template_category_to_graph).unwrap_or_default());
-    if req.parameter_format != 0 {
-        body = body.set("parameter_format", parameter_format_to_graph(format));
+    match (category.and_then(template_category_to_graph), components) {
+        (Some(category), Some(components)) if violations.is_empty() => Ok(CreateTemplateBody {
+            name: &req.name,
+            language: &req.language,
+            category,
+            // An unset format is left to Meta's default rather than spelled out.
+            parameter_format: (req.parameter_format != 0).then(|| parameter_format_to_graph(format)),
+            allow_category_change: req.allow_category_change,
+            message_send_ttl_seconds: ttl,
+            components,
+        }),
+        _ => Err(violations),
     }
-    let body = body
-        .flag("allow_category_change", req.allow_category_change)
-        .maybe("message_send_ttl_seconds", ttl)
-        .set("components", components)
-        .build();
-    if violations.is_empty() { Ok(body) } else { Err(violations) }
 }
 
-/// The Graph JSON body of an edit (`POST /{template_id}`): what the request
+/// The Graph body of an edit (`POST /{template_id}`): what the request
 /// changes, validated against the template's `current` category and
 /// parameter format when it does not change them.
 ///
@@ -92,7 +93,10 @@ pub fn create_body(req: &pb::CreateTemplateRequest) -> Result<Value, Vec<FieldVi
 ///
 /// Every violation found, with its proto field path; an edit that changes
 /// nothing is one.
-pub fn update_body(req: &pb::UpdateTemplateRequest, current: &GraphTemplate) -> Result<Value, Vec<FieldViolation>> {
+pub fn update_body<'a>(
+    req: &'a pb::UpdateTemplateRequest,
+    current: &GraphTemplate,
+) -> Result<EditTemplateBody<'a>, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let mut c = Checker::root(&mut violations);
     c.required("template_id", &req.template_id);
@@ -114,19 +118,18 @@ pub fn update_body(req: &pb::UpdateTemplateRequest, current: &GraphTemplate) -> 
         pb::TemplateParameterFormat::Unspecified => pb::TemplateParameterFormat::Positional,
         format => format,
     };
-    let mut body = Obj::new();
-    if !req.components.is_empty() {
-        let components = components(&mut c, &req.components, effective, Some(format));
-        body = body.set("components", components);
+    // Outer `None`: no new components; inner `None`: they could not be built (reported).
+    let components = (!req.components.is_empty()).then(|| components(&mut c, &req.components, effective, Some(format)));
+    let ttl = ttl(&mut c, req.message_send_ttl_seconds, effective);
+    match components {
+        Some(None) => Err(violations),
+        _ if !violations.is_empty() => Err(violations),
+        components => Ok(EditTemplateBody {
+            components: components.flatten(),
+            category: category.and_then(template_category_to_graph),
+            message_send_ttl_seconds: ttl,
+        }),
     }
-    if let Some(category) = category.and_then(template_category_to_graph) {
-        body = body.set("category", category);
-    }
-    if let Some(ttl) = ttl(&mut c, req.message_send_ttl_seconds, effective) {
-        body = body.set("message_send_ttl_seconds", ttl);
-    }
-    let body = body.build();
-    if violations.is_empty() { Ok(body) } else { Err(violations) }
 }
 
 fn parameter_format(c: &mut Checker<'_>, value: i32) -> Option<pb::TemplateParameterFormat> {
@@ -177,9 +180,18 @@ mod tests {
 
     #[test]
     fn create_bodies_match_the_samples() {
-        assert_eq!(create_body(&order_shipped()).unwrap(), fixture("template-create-request"));
-        assert_eq!(create_body(&reservation()).unwrap(), fixture("template-create-named-request"));
-        assert_eq!(create_body(&login_code()).unwrap(), fixture("template-create-authentication-request"));
+        assert_eq!(
+            serde_json::to_value(create_body(&order_shipped()).unwrap()).unwrap(),
+            fixture("template-create-request")
+        );
+        assert_eq!(
+            serde_json::to_value(create_body(&reservation()).unwrap()).unwrap(),
+            fixture("template-create-named-request")
+        );
+        assert_eq!(
+            serde_json::to_value(create_body(&login_code()).unwrap()).unwrap(),
+            fixture("template-create-authentication-request")
+        );
     }
 
     #[test]
@@ -238,13 +250,19 @@ mod tests {
             message_send_ttl_seconds: 0,
             waba_id: String::new(),
         };
-        assert_eq!(update_body(&req, &current).unwrap(), fixture("template-edit-request"));
+        assert_eq!(
+            serde_json::to_value(update_body(&req, &current).unwrap()).unwrap(),
+            fixture("template-edit-request")
+        );
         let ttl_only = pb::UpdateTemplateRequest {
             template_id: current.id.clone(),
             message_send_ttl_seconds: 3600,
             ..Default::default()
         };
-        assert_eq!(update_body(&ttl_only, &current).unwrap(), json!({"message_send_ttl_seconds": 3600}));
+        assert_eq!(
+            serde_json::to_value(update_body(&ttl_only, &current).unwrap()).unwrap(),
+            json!({"message_send_ttl_seconds": 3600})
+        );
         let nothing = pb::UpdateTemplateRequest { template_id: current.id.clone(), ..Default::default() };
         let violations = update_body(&nothing, &current).unwrap_err();
         assert!(violations[0].description.contains("changes nothing"), "{violations:?}");
