@@ -5,13 +5,15 @@
 //! [`EditTemplateBody`]); the caller (`grpc::template_convert`) validates a
 //! request and builds its body. Reads ask for the fields the gateway maps
 //! (`quality_score`, `rejected_reason` and the TTL are only returned when
-//! asked for), and tolerate ids written as JSON numbers.
+//! asked for), tolerate ids written as JSON numbers, and read components
+//! leniently ([`GraphComponent`]).
 
+mod component;
 mod request;
 
 use serde::Deserialize;
-use serde_json::Value;
 
+pub use component::{ComponentExample, GraphButton, GraphComponent, GraphNamedExample, GraphSupportedApp};
 pub use request::{
     BodyExample, BodySpec, ButtonSpec, ComponentSpec, CreateTemplateBody, EditTemplateBody, FooterSpec, HeaderHandles,
     HeaderSpec, HeaderTextExample, NamedExample, OtpSpec, OtpType, SupportedApp,
@@ -57,9 +59,9 @@ pub struct GraphTemplate {
     /// POSITIONAL or NAMED, when Graph says.
     #[serde(default)]
     pub parameter_format: Option<String>,
-    /// The components, in Graph's JSON.
+    /// The components, in order.
     #[serde(default)]
-    pub components: Vec<Value>,
+    pub components: Vec<GraphComponent>,
     /// Why it was rejected (`NONE` when it was not).
     #[serde(default)]
     pub rejected_reason: Option<String>,

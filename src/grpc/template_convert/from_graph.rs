@@ -2,11 +2,10 @@
 //! or buttons the contract does not model keep their place with no kind, so
 //! button indexes stay those Meta uses.
 
-use serde_json::Value;
-
 use crate::{
     graph::{
         GraphTemplate,
+        templates::{GraphButton, GraphComponent, GraphNamedExample},
         vocab::{
             parameter_format_from_graph, quality_score_from_graph, template_category_from_graph,
             template_status_from_graph,
@@ -36,41 +35,12 @@ pub fn template_from_graph(t: &GraphTemplate, waba_id: &str) -> pb::Template {
     }
 }
 
-fn text(v: &Value, key: &str) -> String {
-    match v.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn upper(v: &Value, key: &str) -> String {
-    text(v, key).to_ascii_uppercase()
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-fn named_from_graph(v: Option<&Value>) -> Vec<pb::NamedExample> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|e| pb::NamedExample { param_name: text(e, "param_name"), example: text(e, "example") })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn component_from_graph(c: &Value) -> pb::TemplateComponent {
+/// A component; one of a type the contract does not model has no kind.
+fn component_from_graph(c: &GraphComponent) -> pb::TemplateComponent {
     use pb::HeaderFormat as F;
-    let example = c.get("example");
-    let field = |key: &str| example.and_then(|e| e.get(key));
-    let kind = match upper(c, "type").as_str() {
+    let kind = match c.kind.as_str() {
         "HEADER" => Some(ComponentKind::Header(pb::HeaderComponent {
-            format: match upper(c, "format").as_str() {
+            format: match c.format.as_str() {
                 "TEXT" => F::Text,
                 "IMAGE" => F::Image,
                 "VIDEO" | "GIF" => F::Video,
@@ -79,80 +49,67 @@ fn component_from_graph(c: &Value) -> pb::TemplateComponent {
                 _ => F::Unspecified,
             }
             .into(),
-            text: text(c, "text"),
-            examples: strings(field("header_text")),
-            named_examples: named_from_graph(field("header_text_named_params")),
-            example_handles: strings(field("header_handle")),
+            text: c.text.clone(),
+            examples: c.example.header_text.clone(),
+            named_examples: named_examples(&c.example.header_text_named_params),
+            example_handles: c.example.header_handle.clone(),
         })),
         "BODY" => Some(ComponentKind::Body(pb::BodyComponent {
-            text: text(c, "text"),
-            examples: field("body_text")
-                .and_then(Value::as_array)
-                .and_then(|outer| outer.first())
-                .map_or_else(Vec::new, |first| strings(Some(first))),
-            named_examples: named_from_graph(field("body_text_named_params")),
-            add_security_recommendation: c.get("add_security_recommendation").and_then(Value::as_bool).unwrap_or(false),
+            text: c.text.clone(),
+            examples: c.example.body_text.clone(),
+            named_examples: named_examples(&c.example.body_text_named_params),
+            add_security_recommendation: c.add_security_recommendation,
         })),
         "FOOTER" => Some(ComponentKind::Footer(pb::FooterComponent {
-            text: text(c, "text"),
-            code_expiration_minutes: c
-                .get("code_expiration_minutes")
-                .and_then(Value::as_u64)
-                .and_then(|m| u32::try_from(m).ok())
-                .unwrap_or(0),
+            text: c.text.clone(),
+            code_expiration_minutes: c.code_expiration_minutes,
         })),
         "BUTTONS" => Some(ComponentKind::Buttons(pb::ButtonsComponent {
-            buttons: c
-                .get("buttons")
-                .and_then(Value::as_array)
-                .map(|list| list.iter().map(button_from_graph).collect())
-                .unwrap_or_default(),
+            buttons: c.buttons.iter().map(button_from_graph).collect(),
         })),
         _ => None,
     };
     pb::TemplateComponent { kind }
 }
 
-fn button_from_graph(b: &Value) -> pb::TemplateButton {
-    let kind = match upper(b, "type").as_str() {
-        "QUICK_REPLY" => Some(ButtonKind::QuickReply(pb::QuickReplyButton { text: text(b, "text") })),
+fn named_examples(examples: &[GraphNamedExample]) -> Vec<pb::NamedExample> {
+    examples.iter().map(|e| pb::NamedExample { param_name: e.param_name.clone(), example: e.example.clone() }).collect()
+}
+
+fn button_from_graph(b: &GraphButton) -> pb::TemplateButton {
+    let kind = match b.kind.as_str() {
+        "QUICK_REPLY" => Some(ButtonKind::QuickReply(pb::QuickReplyButton { text: b.text.clone() })),
         "URL" => Some(ButtonKind::Url(pb::UrlButton {
-            text: text(b, "text"),
-            url: text(b, "url"),
-            example: strings(b.get("example")).into_iter().next().unwrap_or_else(|| text(b, "example")),
+            text: b.text.clone(),
+            url: b.url.clone(),
+            example: b.example.clone(),
         })),
         "PHONE_NUMBER" => Some(ButtonKind::PhoneNumber(pb::PhoneNumberButton {
-            text: text(b, "text"),
-            phone_number: text(b, "phone_number"),
+            text: b.text.clone(),
+            phone_number: b.phone_number.clone(),
         })),
-        "COPY_CODE" => Some(ButtonKind::CopyCode(pb::CopyCodeButton {
-            example: strings(b.get("example")).into_iter().next().unwrap_or_else(|| text(b, "example")),
-        })),
+        "COPY_CODE" => Some(ButtonKind::CopyCode(pb::CopyCodeButton { example: b.example.clone() })),
         "OTP" => Some(ButtonKind::Otp(pb::OtpButton {
-            otp_type: pb::OtpType::from_str_name(&format!("OTP_TYPE_{}", upper(b, "otp_type")))
+            otp_type: pb::OtpType::from_str_name(&format!("OTP_TYPE_{}", b.otp_type))
                 .unwrap_or(pb::OtpType::Unspecified)
                 .into(),
-            text: text(b, "text"),
-            autofill_text: text(b, "autofill_text"),
+            text: b.text.clone(),
+            autofill_text: b.autofill_text.clone(),
             supported_apps: b
-                .get("supported_apps")
-                .and_then(Value::as_array)
-                .map(|apps| {
-                    apps.iter()
-                        .map(|a| pb::OtpSupportedApp {
-                            package_name: text(a, "package_name"),
-                            signature_hash: text(a, "signature_hash"),
-                        })
-                        .collect()
+                .supported_apps
+                .iter()
+                .map(|a| pb::OtpSupportedApp {
+                    package_name: a.package_name.clone(),
+                    signature_hash: a.signature_hash.clone(),
                 })
-                .unwrap_or_default(),
+                .collect(),
         })),
         "FLOW" => Some(ButtonKind::Flow(pb::FlowButton {
-            text: text(b, "text"),
-            flow_id: text(b, "flow_id"),
-            flow_name: text(b, "flow_name"),
-            flow_action: text(b, "flow_action"),
-            navigate_screen: text(b, "navigate_screen"),
+            text: b.text.clone(),
+            flow_id: b.flow_id.clone(),
+            flow_name: b.flow_name.clone(),
+            flow_action: b.flow_action.clone(),
+            navigate_screen: b.navigate_screen.clone(),
         })),
         // Catalog, multi-product, voice-call … keep their index with no kind.
         _ => None,
@@ -177,7 +134,7 @@ mod tests {
         assert_eq!(t.waba_id, "109348720013455");
         // What Graph returns can be sent back as a create.
         let mut sample = fixture("template-create-request");
-        sample["components"][0]["example"]["header_handle"] = graph.components[0]["example"]["header_handle"].clone();
+        sample["components"][0]["example"]["header_handle"] = json!(graph.components[0].example.header_handle);
         let again = pb::CreateTemplateRequest {
             name: t.name.clone(),
             language: t.language.clone(),
@@ -187,10 +144,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(serde_json::to_value(create_body(&again).unwrap()).unwrap(), sample);
-        let unknown = component_from_graph(&json!({"type": "CAROUSEL", "cards": []}));
+        let unknown = component_from_graph(&json!({"type": "CAROUSEL", "cards": []}).into());
         assert_eq!(unknown.kind, None);
         let buttons = component_from_graph(
-            &json!({"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}, {"type": "quick_reply", "text": "Hi"}]}),
+            &json!({"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View"}, {"type": "quick_reply", "text": "Hi"}]})
+                .into(),
         );
         let Some(ComponentKind::Buttons(b)) = buttons.kind else { panic!("buttons") };
         assert_eq!(b.buttons.len(), 2, "unknown buttons keep their index");

@@ -1,8 +1,6 @@
 //! The shape of a template: what a send of it must fill, read once from
 //! the components Graph returns.
 
-use serde_json::Value;
-
 use super::placeholders::placeholders;
 use crate::{
     graph::{GraphTemplate, vocab},
@@ -68,8 +66,6 @@ pub enum ButtonShape {
 impl TemplateShape {
     /// Reads the shape of a template as Graph returns it.
     pub fn from_graph(t: &GraphTemplate) -> Self {
-        let kind = |c: &Value, key: &str| c.get(key).and_then(Value::as_str).unwrap_or_default().to_ascii_uppercase();
-        let text_vars = |c: &Value| c.get("text").and_then(Value::as_str).map(placeholders).unwrap_or_default();
         let mut shape = Self {
             id: t.id.clone(),
             name: t.name.clone(),
@@ -82,11 +78,11 @@ impl TemplateShape {
         };
         let mut all_vars = Vec::new();
         for c in &t.components {
-            match kind(c, "type").as_str() {
+            match c.kind.as_str() {
                 "HEADER" => {
-                    shape.header = match kind(c, "format").as_str() {
+                    shape.header = match c.format.as_str() {
                         "TEXT" => {
-                            let vars = text_vars(c);
+                            let vars = placeholders(&c.text);
                             all_vars.extend(vars.iter().cloned());
                             HeaderShape::Text(vars.into_iter().next())
                         }
@@ -98,21 +94,19 @@ impl TemplateShape {
                     };
                 }
                 "BODY" => {
-                    shape.body = text_vars(c);
+                    shape.body = placeholders(&c.text);
                     all_vars.extend(shape.body.iter().cloned());
                 }
                 "BUTTONS" => {
-                    let buttons = c.get("buttons").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-                    shape.buttons = buttons
+                    shape.buttons = c
+                        .buttons
                         .iter()
-                        .map(|b| match kind(b, "type").as_str() {
+                        .map(|b| match b.kind.as_str() {
                             "QUICK_REPLY" => ButtonShape::QuickReply,
-                            "URL" | "OTP" => ButtonShape::Url {
-                                dynamic: kind(b, "type") == "OTP"
-                                    || b.get("url")
-                                        .and_then(Value::as_str)
-                                        .is_some_and(|u| !placeholders(u).is_empty()),
-                            },
+                            // An OTP button is a URL button whose code the send gives.
+                            "URL" | "OTP" => {
+                                ButtonShape::Url { dynamic: b.kind == "OTP" || !placeholders(&b.url).is_empty() }
+                            }
                             "COPY_CODE" => ButtonShape::CopyCode,
                             "FLOW" => ButtonShape::Flow,
                             "CATALOG" | "MPM" => ButtonShape::Catalog,
