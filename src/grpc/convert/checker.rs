@@ -12,6 +12,7 @@ pub(in crate::grpc) struct Checker<'v> {
 }
 
 impl<'v> Checker<'v> {
+    /// A checker at the root of a request, appending to `violations`.
     pub(in crate::grpc) fn root(violations: &'v mut Vec<FieldViolation>) -> Self {
         Self { prefix: String::new(), violations }
     }
@@ -35,6 +36,7 @@ impl<'v> Checker<'v> {
         Checker { prefix: format!("{}[{index}]", self.path(field)), violations: &mut *self.violations }
     }
 
+    /// Records a violation of `field` (`""`: this node).
     pub(in crate::grpc) fn fail(&mut self, field: &str, description: impl Into<String>) {
         let field = self.path(field);
         self.violations.push(FieldViolation::new(field, description));

@@ -1,6 +1,7 @@
 //! Syntax checks shared by the conversions: URLs, parameter names, dates,
 //! emoji, and values quoted for messages.
 
+/// An absolute http(s) URL: a host, and no whitespace or control characters.
 pub(in crate::grpc) fn is_http_url(url: &str) -> bool {
     let Some(rest) = strip_prefix_ignore_case(url, "https://").or_else(|| strip_prefix_ignore_case(url, "http://"))
     else {
@@ -15,6 +16,7 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     if head.eq_ignore_ascii_case(prefix) { s.get(prefix.len()..) } else { None }
 }
 
+/// A placeholder name as Meta allows it: `^[a-z_][a-z0-9_]*$`.
 pub(in crate::grpc) fn is_parameter_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
