@@ -10,9 +10,9 @@
 
 mod error;
 mod media;
-mod messages;
+pub mod messages;
 mod serde_util;
-mod templates;
+pub mod templates;
 pub mod vocab;
 
 use std::{fmt, time::Duration};

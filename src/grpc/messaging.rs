@@ -4,7 +4,11 @@
 use sha2::{Digest as _, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::{Shared, auth::Principal, convert};
+use super::{
+    Shared,
+    auth::Principal,
+    convert::{self, Recipient},
+};
 use crate::{
     accounts::Account,
     error::Error,
@@ -30,7 +34,8 @@ impl Messaging {
     async fn send(&self, principal: Principal, req: pb::SendMessageRequest) -> Result<pb::SendMessageResponse, Error> {
         let (phone_number_id, account) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
-        let body = convert::send_message_body(&req)?;
+        let outbound = convert::send_message(&req)?;
+        let contact = outbound.recipient.contact_key();
 
         // Claim first: a retry of a send that went out replays its result
         // even if the window or the template has changed since.
@@ -39,28 +44,26 @@ impl Messaging {
         } else {
             Idempotency::check_key(&req.idempotency_key)?;
             let key = format!("{}\u{1f}{phone_number_id}\u{1f}{}", principal.key_name, req.idempotency_key);
-            // serde_json orders object keys, so equal requests give equal bytes.
-            let fingerprint = Sha256::digest(body.to_string().as_bytes()).into();
+            let body = outbound.body.canonical_json().map_err(|e| Error::Internal(format!("send body: {e}")))?;
+            let fingerprint = Sha256::digest(body.as_bytes()).into();
             match self.shared.idempotency.claim(key, fingerprint).await? {
                 Claim::Replay(response) => return Ok(response),
                 Claim::Fresh(guard) => Some(guard),
             }
         };
         // A refusal here releases the key (dropping an unsent guard does).
-        self.check_window(phone_number_id, &req).await?;
+        self.check_window(phone_number_id, contact, &req).await?;
         self.check_template(account, &req).await?;
         // Last: a refused check must not spend the number's allowance.
-        let contact = contact_key(&req.to);
-        self.shared.rate_limit.acquire(phone_number_id, &contact).await?;
+        self.shared.rate_limit.acquire(phone_number_id, contact).await?;
 
         if let Some(guard) = guard.as_mut() {
             guard.sending();
         }
-        match account.graph.send_message(phone_number_id, &body).await {
+        match account.graph.send_message(phone_number_id, &outbound.body).await {
             Ok(result) => {
                 let response = send_response(phone_number_id, &req.to, result);
-                let dialled = contact_key(&req.to);
-                if let Err(e) = self.shared.windows.alias(phone_number_id, &dialled, &response.wa_id).await {
+                if let Err(e) = self.shared.windows.alias(phone_number_id, contact, &response.wa_id).await {
                     tracing::warn!(error = %e, "could not remember the contact's WhatsApp id");
                 }
                 if let Some(guard) = guard {
@@ -91,14 +94,19 @@ impl Messaging {
     }
 
     /// Refuses a free-form message to a contact whose 24 h window is closed,
-    /// before Meta is called (and bills a failed message).
-    async fn check_window(&self, phone_number_id: &str, req: &pb::SendMessageRequest) -> Result<(), Error> {
+    /// before Meta is called (and bills a failed message); `contact` is the
+    /// recipient's [`Recipient::contact_key`].
+    async fn check_window(
+        &self,
+        phone_number_id: &str,
+        contact: &str,
+        req: &pb::SendMessageRequest,
+    ) -> Result<(), Error> {
         let free_form = req.content.as_ref().is_some_and(convert::is_free_form);
         if !self.shared.enforce_window || !free_form {
             return Ok(());
         }
-        let contact = contact_key(&req.to);
-        let state = self.shared.windows.get(phone_number_id, &contact).await?;
+        let state = self.shared.windows.get(phone_number_id, contact).await?;
         match state {
             Some(state) if state.is_open(window::now_unix()) => Ok(()),
             state => Err(Error::Precondition {
@@ -113,15 +121,6 @@ impl Messaging {
                 ),
             }),
         }
-    }
-}
-
-/// The key of a contact's window: the digits of a phone number, or a user id as given.
-fn contact_key(to: &str) -> String {
-    match convert::recipient(to) {
-        Ok(convert::Recipient::Phone(digits)) => digits,
-        Ok(convert::Recipient::UserId(id)) => id,
-        Err(_) => to.to_owned(),
     }
 }
 
@@ -182,11 +181,9 @@ impl MessagingService for Messaging {
         let req = request.into_inner();
         let (phone_number_id, _) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
-        if let Err(e) = convert::recipient(&req.contact) {
-            return Err(Error::Invalid(vec![crate::error::FieldViolation::new("contact", e)]).into());
-        }
-        let contact = contact_key(&req.contact);
-        let state = self.shared.windows.get(phone_number_id, &contact).await.map_err(Error::from)?;
+        let contact = Recipient::parse(&req.contact).map_err(|e| Error::invalid("contact", e))?;
+        let state =
+            self.shared.windows.get(phone_number_id, contact.contact_key()).await.map_err(Error::from)?;
         let timestamp = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
         Ok(Response::new(match state {
             Some(s) => pb::GetConversationWindowResponse {

@@ -1,13 +1,23 @@
 //! Message templates on the Business Management API (REFERENCE.md §4):
 //! create, get, list with cursors and filters, edit, delete.
 //!
-//! Bodies of create and edit are built and validated by the caller
-//! (`grpc::template_convert`); this module only moves them. Reads ask for the
-//! fields the gateway maps (`quality_score`, `rejected_reason` and the TTL are
-//! only returned when asked for), and tolerate ids written as JSON numbers.
+//! The bodies of create and edit are typed ([`CreateTemplateBody`],
+//! [`EditTemplateBody`]); the caller (`grpc::template_convert`) validates a
+//! request and builds its body. Reads ask for the fields the gateway maps
+//! (`quality_score`, `rejected_reason` and the TTL are only returned when
+//! asked for), tolerate ids written as JSON numbers, and read components
+//! leniently ([`GraphComponent`]).
+
+mod component;
+mod request;
 
 use serde::Deserialize;
-use serde_json::Value;
+
+pub use component::{ComponentExample, GraphButton, GraphComponent, GraphNamedExample, GraphSupportedApp};
+pub use request::{
+    BodyExample, BodySpec, ButtonSpec, ComponentSpec, CreateTemplateBody, EditTemplateBody, FooterSpec, HeaderHandles,
+    HeaderSpec, HeaderTextExample, NamedExample, OtpSpec, OtpType, SupportedApp,
+};
 
 use super::{Client, Error, Success, serde_util::string_or_number};
 
@@ -49,9 +59,9 @@ pub struct GraphTemplate {
     /// POSITIONAL or NAMED, when Graph says.
     #[serde(default)]
     pub parameter_format: Option<String>,
-    /// The components, in Graph's JSON.
+    /// The components, in order.
     #[serde(default)]
-    pub components: Vec<Value>,
+    pub components: Vec<GraphComponent>,
     /// Why it was rejected (`NONE` when it was not).
     #[serde(default)]
     pub rejected_reason: Option<String>,
@@ -145,8 +155,12 @@ impl ListAnswer {
 // === impl Client ===
 
 impl Client {
-    /// `POST /{waba_id}/message_templates` with a body built by `grpc::template_convert`.
-    pub async fn create_template(&self, waba_id: &str, body: &Value) -> Result<TemplateCreated, Error> {
+    /// `POST /{waba_id}/message_templates`.
+    pub async fn create_template(
+        &self,
+        waba_id: &str,
+        body: &CreateTemplateBody<'_>,
+    ) -> Result<TemplateCreated, Error> {
         self.post_json(&format!("{waba_id}/message_templates"), body).await
     }
 
@@ -174,7 +188,7 @@ impl Client {
     }
 
     /// `POST /{template_id}`: an edit of components, category or TTL.
-    pub async fn update_template(&self, template_id: &str, body: &Value) -> Result<(), Error> {
+    pub async fn update_template(&self, template_id: &str, body: &EditTemplateBody<'_>) -> Result<(), Error> {
         let answer: Success = self.post_json(template_id, body).await?;
         answer.check("template edit")
     }
@@ -196,7 +210,8 @@ mod tests {
     #[test]
     fn a_list_answer_gives_the_next_cursor_only_when_there_is_a_next_page() {
         let answer: ListAnswer =
-            serde_json::from_str(include_str!("../../tests/fixtures/cloud-api/templates-list-response.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/fixtures/cloud-api/templates-list-response.json"))
+                .unwrap();
         let page = answer.into_page();
         assert_eq!(page.templates.len(), 3);
         assert_eq!(page.next_after.as_deref(), Some("QVFIUjBrTnFYY0NQOGV5ZAF9nSGp0Ymtk"));
@@ -211,7 +226,7 @@ mod tests {
     #[test]
     fn a_template_reads_its_quality_and_numeric_ids() {
         let t: GraphTemplate =
-            serde_json::from_str(include_str!("../../tests/fixtures/cloud-api/template-get-response.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/fixtures/cloud-api/template-get-response.json")).unwrap();
         assert_eq!((t.id.as_str(), t.quality_score.as_deref()), ("1938475610293847", Some("GREEN")));
         assert_eq!(t.components.len(), 4);
         let numeric: GraphTemplate = serde_json::from_str(r#"{"id":1938475610293847,"quality_score":"RED"}"#).unwrap();

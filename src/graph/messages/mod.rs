@@ -1,7 +1,36 @@
 //! `POST /{phone_number_id}/messages`: sends, mark-read and the typing indicator.
+//!
+//! The request bodies are typed, and borrow their strings from the request
+//! they are built from ([`SendBody`], [`MarkReadBody`]); `grpc::convert`
+//! validates a request and builds its body. Optional fields left unset are
+//! left out of the JSON, as Meta expects.
+
+mod content;
+mod interactive;
+mod send;
+mod struct_json;
+mod template;
 
 use serde::Deserialize;
-use serde_json::Value;
+
+pub use content::{
+    ContactAddress, ContactCard, ContactEmail, ContactName, ContactOrg, ContactPhone, ContactUrl, Location, Media,
+    MediaSource, Reaction, Text,
+};
+pub use interactive::{
+    ButtonReply, CtaUrlAction, CtaUrlParameters, FlowAction, FlowActionKind, FlowMessageVersion, FlowMode,
+    FlowParameters, FlowPayload, FlowRef, Interactive, InteractiveAction, InteractiveHeader, InteractiveText,
+    ListAction, ListRow, ListSection, LocationRequestAction, ProductAction, ProductItem, ProductListAction,
+    ProductSection, ReplyButton, ReplyButtons,
+};
+pub use send::{
+    Content, Context, MarkReadBody, MessagingProduct, ReadStatus, RecipientType, SendBody, SendTo, TypingIndicator,
+};
+pub use struct_json::StructJson;
+pub use template::{
+    ButtonAction, ButtonParameter, ButtonSubType, Currency, DateTime, LanguagePolicy, ParameterValue,
+    TemplateComponent, TemplateLanguage, TemplateMessage, TemplateParameter,
+};
 
 use super::{Client, Error, Success};
 
@@ -41,8 +70,8 @@ pub struct SentMessage {
 }
 
 impl Client {
-    /// Sends a message body built by `grpc::convert`.
-    pub async fn send_message(&self, phone_number_id: &str, body: &Value) -> Result<SendResult, Error> {
+    /// Sends a message.
+    pub async fn send_message(&self, phone_number_id: &str, body: &SendBody<'_>) -> Result<SendResult, Error> {
         let result: SendResult = self.post_json(&format!("{phone_number_id}/messages"), body).await?;
         if result.messages.is_empty() {
             return Err(Error::Decode("the send answer has no messages[0].id".into()));
@@ -51,7 +80,7 @@ impl Client {
     }
 
     /// Marks a received message read (the body may ask for the typing indicator).
-    pub async fn mark_read(&self, phone_number_id: &str, body: &Value) -> Result<(), Error> {
+    pub async fn mark_read(&self, phone_number_id: &str, body: &MarkReadBody<'_>) -> Result<(), Error> {
         let answer: Success = self.post_json(&format!("{phone_number_id}/messages"), body).await?;
         answer.check("mark-read")
     }
