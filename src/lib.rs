@@ -2,17 +2,24 @@
 //!
 //! # Layout
 //!
-//! - Outbound: a gRPC call enters [`grpc`] (auth, validation and the proto →
-//!   Graph JSON conversion in [`grpc::convert`]), goes out through the pooled
-//!   [`graph::Client`], and any failure leaves through [`error`], the one place
-//!   errors become `tonic::Status`.
-//! - The Cloud API [`emulator`] speaks the same HTTP as Meta (messages, media,
-//!   templates, signed status webhooks, an admin API) so that the gateway and
-//!   every client can be tested offline.
-//! - [`config`] reads the TOML file and its environment overrides; [`cli`]
-//!   parses the command line; [`app`] binds every listener before serving and
-//!   runs them until one shutdown token is cancelled ([`shutdown`]).
-//! - [`pb`] holds the code generated from `proto/wagate/v1`.
+//! ARCHITECTURE.md is the full map; every module, bottom of the import graph first:
+//!
+//! - [`pb`]: code generated from `proto/wagate/v1`.
+//! - [`access`]: API-key scopes and phone-number sets; [`violation`]: one bad
+//!   request field; [`backoff`]: the retry helper; [`shutdown`], [`telemetry`].
+//! - [`config`]: the TOML file, its environment overrides, and what it resolves to.
+//! - [`graph`]: the outbound Cloud API client, typed request bodies, and
+//!   Meta's enum spellings ([`graph::vocab`]).
+//! - [`bus`]: the event bus, in memory or on Redis.
+//! - [`policy`]: the 24 h window, rate limits, idempotency keys and the
+//!   template check, between an RPC and the Graph call.
+//! - [`webhook`]: the inbound listener: signature, payload → typed events → bus.
+//! - [`error`]: the one place errors become `tonic::Status`; [`accounts`]: the
+//!   configured accounts and their numbers.
+//! - [`grpc`]: the four services, API-key auth, and proto → Graph conversion.
+//! - [`emulator`]: the Cloud API offline, for the sandbox and every test.
+//! - [`app`] binds every listener and runs them until the shutdown token is
+//!   cancelled; [`cli`] parses the command line.
 
 pub mod access;
 pub mod accounts;

@@ -87,7 +87,7 @@ impl Messaging {
     async fn check_template(&self, account: &Account, req: &pb::SendMessageRequest) -> Result<(), Error> {
         match req.content.as_ref().and_then(|c| c.kind.as_ref()) {
             Some(pb::message_content::Kind::Template(template)) => {
-                self.shared.templates.check(&account.graph, &account.waba_id, template).await
+                self.shared.templates.check(&account.graph, &account.waba_id, template).await.map_err(Error::from)
             }
             _ => Ok(()),
         }
@@ -182,8 +182,7 @@ impl MessagingService for Messaging {
         let (phone_number_id, _) = self.shared.accounts.for_phone(&req.phone_number_id)?;
         principal.check_phone(phone_number_id)?;
         let contact = Recipient::parse(&req.contact).map_err(|e| Error::invalid("contact", e))?;
-        let state =
-            self.shared.windows.get(phone_number_id, contact.contact_key()).await.map_err(Error::from)?;
+        let state = self.shared.windows.get(phone_number_id, contact.contact_key()).await.map_err(Error::from)?;
         let timestamp = |seconds| Some(prost_types::Timestamp { seconds, nanos: 0 });
         Ok(Response::new(match state {
             Some(s) => pb::GetConversationWindowResponse {

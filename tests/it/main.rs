@@ -10,6 +10,7 @@ mod emulator;
 mod errors;
 mod events;
 mod idempotency;
+mod layering;
 mod media;
 mod messaging;
 mod replicas;

@@ -15,9 +15,10 @@ use super::{
     lookup::{LookupError, templates_named},
     shape::TemplateShape,
 };
+use crate::policy::PolicyError;
 use crate::{
+    backoff::Backoff,
     bus::{Bus, Filter, Start},
-    error::Error,
     graph::{self, vocab},
     pb,
 };
@@ -115,7 +116,12 @@ impl TemplateCache {
 
     /// Checks a template send of WABA `waba_id` before it goes to Meta: see
     /// the module guarantees.
-    pub async fn check(&self, graph: &graph::Client, waba_id: &str, send: &pb::TemplateMessage) -> Result<(), Error> {
+    pub async fn check(
+        &self,
+        graph: &graph::Client,
+        waba_id: &str,
+        send: &pb::TemplateMessage,
+    ) -> Result<(), PolicyError> {
         let lookup = match self.lookup(graph, waba_id, &send.name, &send.language_code).await {
             Ok(lookup) => lookup,
             Err(e) => {
@@ -130,7 +136,7 @@ impl TemplateCache {
                 } else {
                     format!(" (it exists in {})", other_languages.join(", "))
                 };
-                return Err(Error::NotFound(format!(
+                return Err(PolicyError::NotFound(format!(
                     "template {} does not exist in {} on WhatsApp Business Account {waba_id}{hint}",
                     send.name, send.language_code
                 )));
@@ -145,12 +151,12 @@ impl TemplateCache {
                 pb::TemplateStatus::Disabled => "Meta disabled it after repeated pauses",
                 _ => "only APPROVED templates can be sent",
             };
-            return Err(Error::Precondition {
+            return Err(PolicyError::Refused {
                 reason: "TEMPLATE_NOT_APPROVED",
                 message: format!("{} is {}, not APPROVED: {why}", shape.label(), shape.status),
             });
         }
-        check_send(&shape, send).map_err(Error::Invalid)
+        check_send(&shape, send).map_err(PolicyError::Invalid)
     }
 
     /// The template `name` in `language`: from the cache when it is there and
@@ -251,7 +257,7 @@ impl TemplateCache {
     pub async fn run_invalidator(self: Arc<Self>, bus: Bus, shutdown: CancellationToken) {
         let filter =
             Filter { kinds: [pb::EventKind::TemplateStatus, pb::EventKind::TemplateCategory].into(), ..Filter::all() };
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
         loop {
             let subscribed = tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -260,17 +266,16 @@ impl TemplateCache {
             let mut subscription = match subscribed {
                 Ok(subscription) => subscription,
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "template cache cannot subscribe to the bus");
+                    let delay = backoff.failed("the template cache subscribing to the bus", &e);
                     tokio::select! {
                         () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff) => {}
+                        () = tokio::time::sleep(delay) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                     continue;
                 }
             };
             self.set_live(true);
-            backoff = Duration::from_millis(250);
+            backoff.recovered("the template cache subscribing to the bus");
             loop {
                 let next = tokio::select! {
                     () = shutdown.cancelled() => None,

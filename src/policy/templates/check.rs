@@ -8,8 +8,8 @@ use super::{
     shape::{ButtonShape, HeaderShape, TemplateShape},
 };
 use crate::{
-    error::FieldViolation,
     pb::{self, template_parameter::Value as ParamValue},
+    violation::FieldViolation,
 };
 
 /// The field of a send that holds the template.
