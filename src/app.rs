@@ -23,7 +23,7 @@ use crate::{
         rate_limit::{Rate, RateLimits},
         window::{RedisWindows, Windows},
     },
-    webhook::listener::{Listener, WebhookState},
+    webhook::{handler::WebhookState, listener::Listener},
 };
 
 /// Why the process could not start or stopped with an error.

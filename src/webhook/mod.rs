@@ -3,5 +3,6 @@
 pub mod events;
 mod payload;
 
+pub mod handler;
 pub mod listener;
 pub mod verify;

@@ -1,0 +1,118 @@
+//! One webhook request: `GET` answers the verification handshake, `POST`
+//! checks the signature over the raw body, turns the batch into typed events
+//! and answers 200 only once they are stored, so that Meta redelivers
+//! anything not stored (503).
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use secrecy::SecretString;
+
+use super::{
+    events::{self, ParseError},
+    verify,
+};
+use crate::{bus::Bus, policy::window::Windows};
+
+/// What the webhook handler needs.
+pub struct WebhookState {
+    /// The callback path, e.g. `/webhook`.
+    pub path: String,
+    /// The verify token of the GET handshake.
+    pub verify_token: Option<SecretString>,
+    /// Every app secret that may sign a POST.
+    pub app_secrets: Vec<SecretString>,
+    /// The largest accepted body.
+    pub max_body_bytes: usize,
+    /// Where events are stored.
+    pub bus: Bus,
+    /// The 24 h windows, fed by inbound messages.
+    pub windows: Arc<Windows>,
+}
+
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// Handles one request. Public for benchmarks and tests that skip the socket.
+pub async fn handle(state: &WebhookState, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    if request.uri().path() != state.path {
+        return reply(StatusCode::NOT_FOUND, "not found");
+    }
+    match *request.method() {
+        Method::GET => {
+            let query = request.uri().query().unwrap_or_default();
+            match state.verify_token.as_ref().and_then(|token| verify::verification_challenge(query, token)) {
+                Some(challenge) => reply(StatusCode::OK, challenge),
+                None => reply(StatusCode::FORBIDDEN, "verification failed"),
+            }
+        }
+        Method::POST => receive(state, request).await,
+        _ => {
+            let mut response = reply(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST");
+            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+            response
+        }
+    }
+}
+
+async fn receive(state: &WebhookState, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, state.max_body_bytes).collect()).await;
+    let Ok(collected) = collected else {
+        return reply(StatusCode::REQUEST_TIMEOUT, "body not received in time");
+    };
+    let body = match collected {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return reply(StatusCode::PAYLOAD_TOO_LARGE, "body over the configured limit");
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "webhook body could not be read");
+            return reply(StatusCode::BAD_REQUEST, "body could not be read");
+        }
+    };
+    let signature = parts.headers.get("x-hub-signature-256").map(|v| v.as_bytes());
+    if let Err(e) = verify::check_signature(signature, &body, &state.app_secrets) {
+        tracing::warn!(error = %e, "webhook refused");
+        return reply(StatusCode::UNAUTHORIZED, e.to_string());
+    }
+    let events = match events::parse(&body, SystemTime::now()) {
+        Ok(events) => events,
+        Err(ParseError::Json(e)) => return reply(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")),
+        Err(ParseError::NotWhatsApp(what)) => {
+            // Signed by our app, so from Meta, but not a WhatsApp object: a
+            // non-200 would only make Meta retry it for days.
+            tracing::warn!(%what, "ignored a signed webhook that is not a WhatsApp Business Account envelope");
+            return reply(StatusCode::OK, "ignored");
+        }
+    };
+    // Windows first: if storing the events then fails, Meta's redelivery
+    // records them again (idempotently) and stores the events.
+    if let Err(e) = state.windows.record(&events).await {
+        tracing::error!(error = %e, "webhook not stored; Meta will redeliver");
+        return reply(StatusCode::SERVICE_UNAVAILABLE, "event store unavailable");
+    }
+    match state.bus.publish(events).await {
+        Ok(stored) => {
+            tracing::debug!(stored = stored.len(), "webhook stored");
+            reply(StatusCode::OK, "ok")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "webhook not stored; Meta will redeliver");
+            reply(StatusCode::SERVICE_UNAVAILABLE, "event store unavailable")
+        }
+    }
+}
