@@ -305,7 +305,7 @@ impl ThroughGateway {
             webhook_addr: "127.0.0.1:0".parse().expect("addr"),
             webhook_path: "/webhook".into(),
             webhook_verify_token: None,
-            webhook_max_body_bytes: 1 << 20,
+            webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
             default_phone_number_id: emu.phone_number_id.clone(),
             accounts: vec![ResolvedAccount {
                 name: "bench".into(),

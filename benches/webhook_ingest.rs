@@ -118,7 +118,7 @@ async fn main() {
         webhook_addr: "127.0.0.1:0".parse().unwrap(),
         webhook_path: "/webhook".into(),
         webhook_verify_token: None,
-        webhook_max_body_bytes: 1 << 20,
+        webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
         default_phone_number_id: "113502948871204".into(),
         accounts: vec![ResolvedAccount {
             name: "bench".into(),

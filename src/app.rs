@@ -14,7 +14,7 @@ use crate::{
     access::{PhoneNumbers, Scope},
     accounts::Accounts,
     bus::{Bus, BusSettings, RedisBus},
-    config::{Resolved, ResolvedAccount, ResolvedApiKey},
+    config::{Resolved, ResolvedAccount, ResolvedApiKey, WebhookLimits},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
     policy::{
@@ -23,7 +23,7 @@ use crate::{
         rate_limit::{Rate, RateLimits},
         window::{RedisWindows, Windows},
     },
-    webhook::{handler::WebhookState, listener::Listener},
+    webhook::{budget::BodyBudget, handler::WebhookState, listener::Listener},
 };
 
 /// Why the process could not start or stopped with an error.
@@ -111,7 +111,8 @@ impl Gateway {
             path: config.webhook_path.clone(),
             verify_token: config.webhook_verify_token.clone(),
             app_secrets: config.accounts.iter().flat_map(|a| a.app_secrets.iter().cloned()).collect(),
-            max_body_bytes: config.webhook_max_body_bytes,
+            budget: BodyBudget::new(config.webhook_limits.max_body_bytes_in_flight),
+            limits: config.webhook_limits.clone(),
             bus: bus.clone(),
             windows: windows.clone(),
         });
@@ -221,7 +222,7 @@ impl Sandbox {
             webhook_addr: options.webhook_addr,
             webhook_path: "/webhook".into(),
             webhook_verify_token: Some(SecretString::from(options.verify_token.clone())),
-            webhook_max_body_bytes: 3 * 1024 * 1024,
+            webhook_limits: WebhookLimits::default(),
             default_phone_number_id: emulator_config.phone_number_id.clone(),
             accounts: vec![ResolvedAccount {
                 name: "sandbox".into(),

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::access::Scope;
 
-pub use resolved::{BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem};
+pub use resolved::{BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem, WebhookLimits};
 
 /// The environment variable prefix of key overrides.
 pub const ENV_PREFIX: &str = "WAGATE_";
@@ -129,17 +129,39 @@ pub struct WebhookConfig {
     pub verify_token_file: Option<PathBuf>,
     /// The largest accepted body, in bytes.
     pub max_body_bytes: usize,
+    /// Body bytes reserved at once across every connection; past it, 503.
+    pub max_body_bytes_in_flight: usize,
+    /// Speak HTTP/2 as well as HTTP/1.1 (Meta posts HTTP/1.1).
+    pub http2: bool,
+    /// How long a new connection may take to send its first request head, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// How long a request may take to send its body, in seconds.
+    pub body_read_timeout_secs: u64,
+    /// How long a connection may stay open with no request in flight, in seconds.
+    pub idle_timeout_secs: u64,
+    /// Connections that have sent a request, served at once.
+    pub max_connections: usize,
+    /// Connections that have not sent a request yet; past it the oldest is closed.
+    pub max_pending_connections: usize,
 }
 
 impl Default for WebhookConfig {
     fn default() -> Self {
+        let limits = WebhookLimits::default();
         Self {
             addr: ([0, 0, 0, 0], 8080).into(),
             path: "/webhook".into(),
             verify_token: None,
             verify_token_env: None,
             verify_token_file: None,
-            max_body_bytes: 3 * 1024 * 1024,
+            max_body_bytes: limits.max_body_bytes,
+            max_body_bytes_in_flight: limits.max_body_bytes_in_flight,
+            http2: limits.http2,
+            header_read_timeout_secs: limits.header_read_timeout.as_secs(),
+            body_read_timeout_secs: limits.body_read_timeout.as_secs(),
+            idle_timeout_secs: limits.idle_timeout.as_secs(),
+            max_connections: limits.max_connections,
+            max_pending_connections: limits.max_pending_connections,
         }
     }
 }

@@ -86,6 +86,27 @@ impl Config {
         if !self.webhook.path.starts_with('/') {
             problem("webhook.path".into(), format!("must start with '/', got {:?}", self.webhook.path));
         }
+        for (name, value) in [
+            ("header_read_timeout_secs", w.header_read_timeout_secs),
+            ("body_read_timeout_secs", w.body_read_timeout_secs),
+            ("idle_timeout_secs", w.idle_timeout_secs),
+            ("max_connections", w.max_connections as u64),
+            ("max_pending_connections", w.max_pending_connections as u64),
+            ("max_body_bytes", w.max_body_bytes as u64),
+        ] {
+            if value == 0 {
+                problem(format!("webhook.{name}"), "must be greater than 0".into());
+            }
+        }
+        if w.max_body_bytes_in_flight < w.max_body_bytes {
+            problem(
+                "webhook.max_body_bytes_in_flight".into(),
+                format!(
+                    "must be at least webhook.max_body_bytes ({}), or no body of that size could be read",
+                    w.max_body_bytes
+                ),
+            );
+        }
         let verify_token = read_secret(
             "webhook.verify_token",
             &Secret::of(&w.verify_token, &w.verify_token_env, &w.verify_token_file),
@@ -254,7 +275,16 @@ impl Config {
             webhook_addr: self.webhook.addr,
             webhook_path: self.webhook.path.clone(),
             webhook_verify_token: verify_token,
-            webhook_max_body_bytes: self.webhook.max_body_bytes,
+            webhook_limits: WebhookLimits {
+                http2: w.http2,
+                header_read_timeout: Duration::from_secs(w.header_read_timeout_secs),
+                body_read_timeout: Duration::from_secs(w.body_read_timeout_secs),
+                idle_timeout: Duration::from_secs(w.idle_timeout_secs),
+                max_connections: w.max_connections,
+                max_pending_connections: w.max_pending_connections,
+                max_body_bytes: w.max_body_bytes,
+                max_body_bytes_in_flight: w.max_body_bytes_in_flight,
+            },
             default_phone_number_id: default_phone_number_id.unwrap_or_default(),
             accounts,
             api_keys,

@@ -21,6 +21,43 @@ impl fmt::Debug for TlsPem {
     }
 }
 
+/// The webhook listener's limits: what a stranger's connection may hold
+/// before any signature is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookLimits {
+    /// Speak HTTP/2 as well as HTTP/1.1 (Meta posts HTTP/1.1).
+    pub http2: bool,
+    /// How long a new connection may take to send its first request head.
+    pub header_read_timeout: Duration,
+    /// How long a request may take to send its body.
+    pub body_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight.
+    pub idle_timeout: Duration,
+    /// Connections that have sent a request, served at once.
+    pub max_connections: usize,
+    /// Connections that have not sent a request yet; past it the oldest is closed.
+    pub max_pending_connections: usize,
+    /// The largest accepted body.
+    pub max_body_bytes: usize,
+    /// Body bytes reserved at once across every connection; past it, 503.
+    pub max_body_bytes_in_flight: usize,
+}
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        Self {
+            http2: false,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            max_pending_connections: 1024,
+            max_body_bytes: 3 * 1024 * 1024,
+            max_body_bytes_in_flight: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// A checked configuration with its secrets read: what the gateway runs on.
 #[derive(Debug)]
 pub struct Resolved {
@@ -40,8 +77,8 @@ pub struct Resolved {
     pub webhook_path: String,
     /// The webhook verify token.
     pub webhook_verify_token: Option<SecretString>,
-    /// The largest accepted webhook body.
-    pub webhook_max_body_bytes: usize,
+    /// What one connection or request of the webhook listener may hold.
+    pub webhook_limits: WebhookLimits,
     /// The phone number id used when a request names none.
     pub default_phone_number_id: String,
     /// The accounts.

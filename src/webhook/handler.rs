@@ -3,10 +3,7 @@
 //! and answers 200 only once they are stored, so that Meta redelivers
 //! anything not stored (503).
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
+use std::{sync::Arc, time::SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -15,10 +12,11 @@ use hyper::body::Incoming;
 use secrecy::SecretString;
 
 use super::{
+    budget::BodyBudget,
     events::{self, ParseError},
     verify,
 };
-use crate::{bus::Bus, policy::window::Windows};
+use crate::{bus::Bus, config::WebhookLimits, policy::window::Windows};
 
 /// What the webhook handler needs.
 pub struct WebhookState {
@@ -28,16 +26,15 @@ pub struct WebhookState {
     pub verify_token: Option<SecretString>,
     /// Every app secret that may sign a POST.
     pub app_secrets: Vec<SecretString>,
-    /// The largest accepted body.
-    pub max_body_bytes: usize,
+    /// The largest body and the time it may take to arrive.
+    pub limits: WebhookLimits,
+    /// Body bytes in flight across every connection.
+    pub budget: BodyBudget,
     /// Where events are stored.
     pub bus: Bus,
     /// The 24 h windows, fed by inbound messages.
     pub windows: Arc<Windows>,
 }
-
-/// How long a client may take to send its body.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
@@ -70,7 +67,20 @@ pub async fn handle(state: &WebhookState, request: Request<Incoming>) -> Respons
 
 async fn receive(state: &WebhookState, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, state.max_body_bytes).collect()).await;
+    let max = state.limits.max_body_bytes;
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return reply(StatusCode::PAYLOAD_TOO_LARGE, "body over the configured limit");
+    }
+    // Reserved before a byte is read; a body without a length (chunked)
+    // reserves the largest it may grow to.
+    let reserve = declared.map_or(max, |length| length as usize);
+    let Some(_reservation) = state.budget.try_reserve(reserve) else {
+        let mut response = reply(StatusCode::SERVICE_UNAVAILABLE, "too many webhook bodies in flight; retry later");
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        return response;
+    };
+    let collected = tokio::time::timeout(state.limits.body_read_timeout, Limited::new(body, max).collect()).await;
     let Ok(collected) = collected else {
         return reply(StatusCode::REQUEST_TIMEOUT, "body not received in time");
     };

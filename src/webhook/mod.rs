@@ -3,6 +3,7 @@
 pub mod events;
 mod payload;
 
+pub mod budget;
 pub mod handler;
 pub mod listener;
 pub mod verify;

@@ -188,7 +188,7 @@ impl Custom {
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
             webhook_verify_token: None,
-            webhook_max_body_bytes: 1 << 20,
+            webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
             default_phone_number_id: default_phone.to_owned(),
             accounts,
             api_keys,

@@ -341,7 +341,7 @@ impl Builder {
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
-            webhook_max_body_bytes: 1 << 20,
+            webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
             default_phone_number_id: PHONE.into(),
             accounts: vec![
                 account("test", &self.emulator.waba_id, &[PHONE, OTHER_PHONE]),
