@@ -21,3 +21,4 @@ mod templates;
 mod tls;
 mod validation;
 mod webhook;
+mod webhook_limits;

@@ -21,7 +21,7 @@ use wagate::{
     access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::{Bus, BusSettings},
-    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem},
+    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem, WebhookLimits},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
@@ -77,6 +77,7 @@ pub struct Builder {
     subscriber_buffer: usize,
     messages_per_second: u32,
     pair_rate_limit: bool,
+    webhook_limits: WebhookLimits,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -143,6 +144,7 @@ impl TestGateway {
             // Unlimited: the emulator's own 130429 has its test.
             messages_per_second: 0,
             pair_rate_limit: false,
+            webhook_limits: WebhookLimits { max_body_bytes: 1 << 20, ..WebhookLimits::default() },
         }
     }
 
@@ -312,6 +314,11 @@ impl Builder {
         self
     }
 
+    pub fn webhook_limits(mut self, limits: WebhookLimits) -> Self {
+        self.webhook_limits = limits;
+        self
+    }
+
     pub async fn spawn(self) -> TestGateway {
         let emulator = Emulator::bind("127.0.0.1:0".parse().unwrap(), self.emulator.clone()).await.unwrap();
         let emulator_addr = emulator.local_addr();
@@ -341,7 +348,7 @@ impl Builder {
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
-            webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
+            webhook_limits: self.webhook_limits,
             default_phone_number_id: PHONE.into(),
             accounts: vec![
                 account("test", &self.emulator.waba_id, &[PHONE, OTHER_PHONE]),
