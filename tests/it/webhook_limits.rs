@@ -190,3 +190,188 @@ async fn at_shutdown_the_socket_closes_and_idle_connections_close_at_once() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A `wagate serve` process with only a webhook to speak of, started under
+/// `prlimit` when `max_descriptors` is set; its log lines are counted.
+struct Process {
+    child: std::process::Child,
+    webhook: std::net::SocketAddr,
+    accept_failures_logged: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+impl Process {
+    fn start(webhook_section: &str, max_descriptors: Option<u32>) -> Self {
+        use std::{
+            io::{BufRead as _, BufReader},
+            process::{Command, Stdio},
+            sync::{Arc, atomic::AtomicUsize},
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("wagate.toml");
+        let key_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest("k"));
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+                [server]
+                grpc_addr = "127.0.0.1:0"
+                [graph]
+                base_url = "http://127.0.0.1:9"
+                [webhook]
+                addr = "127.0.0.1:0"
+                verify_token = "vt"
+                {webhook_section}
+                [[accounts]]
+                name = "main"
+                waba_id = "1"
+                phone_number_ids = ["2"]
+                access_token = "t"
+                app_secret = "s"
+                [[api_keys]]
+                name = "svc"
+                sha256 = "{key_hash}"
+                scopes = ["events"]
+                phone_number_ids = ["*"]
+                "#
+            ),
+        )
+        .unwrap();
+        let mut command = match max_descriptors {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(env!("CARGO_BIN_EXE_wagate"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_wagate")),
+        };
+        let mut child = command
+            .args(["--log-format", "json", "serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let webhook = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let log: serde_json::Value = serde_json::from_str(&line).ok()?;
+                log["fields"]["webhook"].as_str()?.parse().ok()
+            })
+            .expect("serve logs its webhook address");
+        let accept_failures_logged = Arc::new(AtomicUsize::new(0));
+        let counter = accept_failures_logged.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("webhook accept failed") {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+        Self { child, webhook, accept_failures_logged, _dir: dir }
+    }
+
+    fn status_field(&self, name: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Peak resident memory, in bytes.
+    fn peak_rss(&self) -> u64 {
+        self.status_field("VmHWM:") * 1024
+    }
+
+    /// CPU time used so far (user + system), in clock ticks.
+    fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn three_hundred_unsigned_3_mb_bodies_leave_memory_under_the_budget() {
+    const BUDGET: u64 = 16 << 20;
+    let process = Process::start(&format!("max_body_bytes = 3145728\nmax_body_bytes_in_flight = {BUDGET}"), None);
+    let before = process.peak_rss();
+    let body = std::sync::Arc::new(vec![b'x'; 3 << 20]);
+    let addr = process.webhook;
+    // Raw connections, all writing at once: head, then the whole body.
+    let posts: Vec<_> = (0..300)
+        .map(|_| {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.ok()?;
+                let head = format!("POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len());
+                stream.write_all(head.as_bytes()).await.ok()?;
+                // A refused body is not read: the server answers and closes
+                // while this is still writing.
+                let _ = stream.write_all(&body).await;
+                let mut status = [0u8; 12];
+                stream.read_exact(&mut status).await.ok()?;
+                Some(String::from_utf8_lossy(&status[9..]).into_owned())
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+    for post in posts {
+        let outcome = post.await.unwrap().unwrap_or_else(|| "closed".to_owned());
+        *statuses.entry(outcome).or_default() += 1;
+    }
+    let grown = process.peak_rss().saturating_sub(before);
+    eprintln!("peak RSS grew by {} MiB; outcomes {statuses:?}", grown >> 20);
+    assert!(statuses.get("401").copied().unwrap_or(0) > 0, "no body was read at all: {statuses:?}");
+    assert!(grown < BUDGET + (32 << 20), "peak RSS grew by {} MiB with a {} MiB budget", grown >> 20, BUDGET >> 20);
+}
+
+#[tokio::test]
+async fn out_of_descriptors_the_listener_neither_spins_nor_floods_the_log() {
+    let process = Process::start("", Some(64));
+    // Each connection takes a descriptor in the process; a few hundred run it out.
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        // Once the process stops accepting, its backlog fills and connects stall.
+        match tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(process.webhook)).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+    // Let it hit the limit, then measure three seconds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (ticks, logged) =
+        (process.cpu_ticks(), process.accept_failures_logged.load(std::sync::atomic::Ordering::Relaxed));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ticks = process.cpu_ticks() - ticks;
+    let logged = process.accept_failures_logged.load(std::sync::atomic::Ordering::Relaxed) - logged;
+    let total_logged = process.accept_failures_logged.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("out of descriptors: {ticks} CPU ticks in 3 s, {logged} accept-failure lines");
+    assert!(total_logged > 0, "the descriptor limit was never reached");
+    // 100 ticks a second per core: 10 % of one core over 3 s is 30.
+    assert!(ticks < 30, "{ticks} CPU ticks in 3 s: the accept loop spins");
+    assert!(logged <= 5, "{logged} accept-failure lines in 3 s");
+    // Once descriptors are free again, it serves.
+    drop(held);
+    let url = format!("http://{}/webhook?hub.mode=subscribe&hub.challenge=5&hub.verify_token=vt", process.webhook);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(response) = reqwest::get(&url).await
+            && response.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener did not recover");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
