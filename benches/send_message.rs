@@ -89,6 +89,7 @@ async fn main() {
         webhook_verify_token: None,
         webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
         default_phone_number_id: config.phone_number_id.clone(),
+        apps: Vec::new(),
         accounts: vec![ResolvedAccount {
             name: "bench".into(),
             waba_id: config.waba_id.clone(),

@@ -307,6 +307,7 @@ impl ThroughGateway {
             webhook_verify_token: None,
             webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
             default_phone_number_id: emu.phone_number_id.clone(),
+            apps: Vec::new(),
             accounts: vec![ResolvedAccount {
                 name: "bench".into(),
                 waba_id: emu.waba_id.clone(),

@@ -120,6 +120,7 @@ async fn main() {
         webhook_verify_token: None,
         webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
         default_phone_number_id: "113502948871204".into(),
+        apps: Vec::new(),
         accounts: vec![ResolvedAccount {
             name: "bench".into(),
             waba_id: "109348720013455".into(),

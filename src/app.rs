@@ -3,7 +3,13 @@
 //! one task tracker until one cancellation token is cancelled, and in-flight
 //! work gets a grace period to finish.
 
-use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    io,
+    net::SocketAddr,
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
 
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest as _, Sha256};
@@ -23,7 +29,7 @@ use crate::{
         rate_limit::{Rate, RateLimits},
         window::{RedisWindows, Windows},
     },
-    webhook::{budget::BodyBudget, handler::WebhookState, listener::Listener},
+    webhook::{apps::WebhookApps, budget::BodyBudget, handler::WebhookState, listener::Listener},
 };
 
 /// Why the process could not start or stopped with an error.
@@ -108,9 +114,8 @@ impl Gateway {
         };
         let windows = Arc::new(windows);
         let webhook_state = Arc::new(WebhookState {
-            path: config.webhook_path.clone(),
-            verify_token: config.webhook_verify_token.clone(),
-            app_secrets: config.accounts.iter().flat_map(|a| a.app_secrets.iter().cloned()).collect(),
+            apps: WebhookApps::new(config.webhook_apps(), &config.accounts),
+            foreign_entries: AtomicU64::new(0),
             budget: BodyBudget::new(config.webhook_limits.max_body_bytes_in_flight),
             limits: config.webhook_limits.clone(),
             bus: bus.clone(),
@@ -224,6 +229,7 @@ impl Sandbox {
             webhook_verify_token: Some(SecretString::from(options.verify_token.clone())),
             webhook_limits: WebhookLimits::default(),
             default_phone_number_id: emulator_config.phone_number_id.clone(),
+            apps: Vec::new(),
             accounts: vec![ResolvedAccount {
                 name: "sandbox".into(),
                 waba_id: emulator_config.waba_id.clone(),

@@ -20,7 +20,9 @@ use std::{
 
 use tokio::sync::watch;
 
-use super::{BusError, BusSettings, Fed, Feeder, Filter, Start, Subscription, mark_superseded, status_rank};
+use super::{
+    BusError, BusSettings, Fed, Feeder, Filter, Start, Subscription, account_scoped, mark_superseded, status_rank,
+};
 use crate::pb;
 
 /// How many events a producer reads from the log per lock.
@@ -104,16 +106,16 @@ impl MemoryBus {
         inner.seen.expire(now);
         inner.ranks.expire(now);
         for mut event in events {
-            if !inner.seen.insert(&event.id, (), now) {
+            if !inner.seen.insert(&account_scoped(&event, &event.id), (), now) {
                 continue;
             }
             if let Some((message_id, rank)) = status_rank(&event) {
-                let furthest = inner.ranks.get(message_id).copied().unwrap_or(0);
+                let message_key = account_scoped(&event, message_id);
+                let furthest = inner.ranks.get(&message_key).copied().unwrap_or(0);
                 if rank < furthest {
                     mark_superseded(&mut event);
                 } else {
-                    let message_id = message_id.to_owned();
-                    inner.ranks.upsert(&message_id, rank, now);
+                    inner.ranks.upsert(&message_key, rank, now);
                 }
             }
             let seq = inner.next_seq;

@@ -169,6 +169,13 @@ pub fn contact_of(event: &pb::Event) -> &str {
     }
 }
 
+/// `id` (an event id or a message id) within the event's account: what
+/// deduplication and the furthest-status rule key on, so that nothing stored
+/// for one account can suppress or supersede another's.
+pub fn account_scoped(event: &pb::Event, id: &str) -> String {
+    format!("{}:{id}", event.waba_id)
+}
+
 /// A status's place in a message's life: a lower rank arriving after a higher
 /// one is superseded. `failed` is final.
 pub fn status_rank(event: &pb::Event) -> Option<(&str, u8)> {

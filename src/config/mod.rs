@@ -23,7 +23,9 @@ use serde::Deserialize;
 
 use crate::access::Scope;
 
-pub use resolved::{BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem, WebhookLimits};
+pub use resolved::{
+    BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits,
+};
 
 /// The environment variable prefix of key overrides.
 pub const ENV_PREFIX: &str = "WAGATE_";
@@ -52,6 +54,9 @@ pub struct Config {
     /// The phone number id used when a request names none. May be omitted
     /// when exactly one phone number is configured.
     pub default_phone_number_id: Option<String>,
+    /// The Meta apps whose webhooks are received; accounts name theirs.
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
     /// The WhatsApp Business Accounts served.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
@@ -235,6 +240,37 @@ impl Default for PolicyConfig {
     }
 }
 
+/// `[[apps]]`: one Meta app. Its secret signs the webhooks of its accounts
+/// only, and its verify token answers Meta's handshake on its path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// The name accounts refer to it by (`[[accounts]] app = "…"`).
+    pub name: String,
+    /// Meta's app id, for logs and checks.
+    pub app_id: Option<String>,
+    /// The app secret, inline (avoid: prefer `_env` or `_file`).
+    pub app_secret: Option<InlineSecret>,
+    /// The environment variable holding the app secret.
+    pub app_secret_env: Option<String>,
+    /// The file holding the app secret.
+    pub app_secret_file: Option<PathBuf>,
+    /// A second app secret, accepted while the first is rotated, inline.
+    pub previous_app_secret: Option<InlineSecret>,
+    /// The environment variable holding the previous app secret.
+    pub previous_app_secret_env: Option<String>,
+    /// The file holding the previous app secret.
+    pub previous_app_secret_file: Option<PathBuf>,
+    /// The verify token set for this app at Meta; `webhook.verify_token` when absent.
+    pub verify_token: Option<InlineSecret>,
+    /// The environment variable holding the verify token.
+    pub verify_token_env: Option<String>,
+    /// The file holding the verify token.
+    pub verify_token_file: Option<PathBuf>,
+    /// The callback path set for this app at Meta; `webhook.path` when absent.
+    pub webhook_path: Option<String>,
+}
+
 /// `[[accounts]]`: one WhatsApp Business Account.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +281,9 @@ pub struct AccountConfig {
     pub waba_id: String,
     /// The phone number ids this account sends from.
     pub phone_number_ids: Vec<String>,
+    /// The `[[apps]]` entry it belongs to; without it, the account's own
+    /// `app_secret` and the `[webhook]` verify token and path make its app.
+    pub app: Option<String>,
     /// The system-user access token, inline (avoid: prefer `_env` or `_file`).
     pub access_token: Option<InlineSecret>,
     /// The environment variable holding the access token.

@@ -107,12 +107,27 @@ impl Config {
                 ),
             );
         }
-        let verify_token = read_secret(
-            "webhook.verify_token",
-            &Secret::of(&w.verify_token, &w.verify_token_env, &w.verify_token_file),
-            env,
-            &mut problem,
-        );
+        let global_verify_token = Secret::of(&w.verify_token, &w.verify_token_env, &w.verify_token_file);
+        let verify_token = if global_verify_token.is_set() {
+            read_secret("webhook.verify_token", &global_verify_token, env, &mut problem)
+        } else {
+            None
+        };
+        let mut apps = resolve_apps(&self.apps, &w.path, verify_token.as_ref(), env, &mut problem);
+        // The [webhook] token serves accounts without an app, and apps without a token of their own.
+        let needs_global_token = self.accounts.iter().any(|a| a.app.is_none())
+            || self
+                .apps
+                .iter()
+                .any(|a| !Secret::of(&a.verify_token, &a.verify_token_env, &a.verify_token_file).is_set());
+        if needs_global_token && !global_verify_token.is_set() {
+            problem(
+                "webhook.verify_token".into(),
+                "required (set webhook.verify_token_env or webhook.verify_token_file), unless every account \
+                 belongs to an [[apps]] entry with a verify token of its own"
+                    .into(),
+            );
+        }
 
         let mut accounts = Vec::new();
         let mut seen_numbers: HashMap<&str, usize> = HashMap::new();
@@ -149,25 +164,44 @@ impl Config {
                 env,
                 &mut problem,
             );
-            let secret = read_secret(
-                &key("app_secret"),
-                &Secret::of(&account.app_secret, &account.app_secret_env, &account.app_secret_file),
-                env,
-                &mut problem,
-            );
-            let previous = Secret::of(
+            let own_secret = Secret::of(&account.app_secret, &account.app_secret_env, &account.app_secret_file);
+            let own_previous = Secret::of(
                 &account.previous_app_secret,
                 &account.previous_app_secret_env,
                 &account.previous_app_secret_file,
             );
-            let previous = if previous.is_set() {
-                read_secret(&key("previous_app_secret"), &previous, env, &mut problem)
-            } else {
-                None
+            let secrets = match &account.app {
+                Some(name) => {
+                    if own_secret.is_set() || own_previous.is_set() {
+                        problem(
+                            key("app_secret"),
+                            format!(
+                                "the account belongs to app {name:?}, whose secrets sign its webhooks: remove the account's own"
+                            ),
+                        );
+                    }
+                    match apps.iter_mut().find(|app| &app.name == name) {
+                        Some(app) => {
+                            app.waba_ids.push(account.waba_id.clone());
+                            Some(app.app_secrets.clone())
+                        }
+                        None => {
+                            problem(key("app"), format!("no [[apps]] entry is named {name:?}"));
+                            None
+                        }
+                    }
+                }
+                None => {
+                    let current = read_secret(&key("app_secret"), &own_secret, env, &mut problem);
+                    let previous = if own_previous.is_set() {
+                        read_secret(&key("previous_app_secret"), &own_previous, env, &mut problem)
+                    } else {
+                        None
+                    };
+                    current.map(|current| std::iter::once(current).chain(previous).collect::<Vec<_>>())
+                }
             };
-            if let (Some(access_token), Some(app_secret)) = (token, secret) {
-                let mut app_secrets = vec![app_secret];
-                app_secrets.extend(previous);
+            if let (Some(access_token), Some(app_secrets)) = (token, secrets) {
                 accounts.push(ResolvedAccount {
                     name: account.name.clone(),
                     waba_id: account.waba_id.clone(),
@@ -275,6 +309,7 @@ impl Config {
             webhook_addr: self.webhook.addr,
             webhook_path: self.webhook.path.clone(),
             webhook_verify_token: verify_token,
+            apps,
             webhook_limits: WebhookLimits {
                 http2: w.http2,
                 header_read_timeout: Duration::from_secs(w.header_read_timeout_secs),
@@ -376,6 +411,63 @@ fn read_secret(
         return None;
     }
     Some(SecretString::from(value))
+}
+
+/// The `[[apps]]` entries, each with its secrets, its verify token (the
+/// `[webhook]` one when it has none) and its path; their accounts are added
+/// as the accounts are read.
+fn resolve_apps(
+    apps: &[AppConfig],
+    default_path: &str,
+    default_token: Option<&SecretString>,
+    env: &dyn Fn(&str) -> Option<String>,
+    problem: &mut impl FnMut(String, String),
+) -> Vec<ResolvedApp> {
+    let mut resolved = Vec::new();
+    let mut names = HashSet::new();
+    for (i, app) in apps.iter().enumerate() {
+        let key = |name: &str| format!("apps[{i}].{name}");
+        if app.name.is_empty() || app.name.chars().any(char::is_control) {
+            problem(key("name"), "must be a non-empty name without control characters".into());
+        } else if !names.insert(app.name.as_str()) {
+            problem(key("name"), format!("another [[apps]] entry is named {:?}", app.name));
+        }
+        if let Some(id) = &app.app_id
+            && !is_graph_id(id)
+        {
+            problem(key("app_id"), format!("must be a numeric Graph id, got {id:?}"));
+        }
+        let path = app.webhook_path.clone().unwrap_or_else(|| default_path.to_owned());
+        if !path.starts_with('/') {
+            problem(key("webhook_path"), format!("must start with '/', got {path:?}"));
+        }
+        let secret = read_secret(
+            &key("app_secret"),
+            &Secret::of(&app.app_secret, &app.app_secret_env, &app.app_secret_file),
+            env,
+            problem,
+        );
+        let previous =
+            Secret::of(&app.previous_app_secret, &app.previous_app_secret_env, &app.previous_app_secret_file);
+        let previous =
+            if previous.is_set() { read_secret(&key("previous_app_secret"), &previous, env, problem) } else { None };
+        let token = Secret::of(&app.verify_token, &app.verify_token_env, &app.verify_token_file);
+        let verify_token = if token.is_set() {
+            read_secret(&key("verify_token"), &token, env, problem)
+        } else {
+            default_token.cloned()
+        };
+        if let Some(secret) = secret {
+            resolved.push(ResolvedApp {
+                name: app.name.clone(),
+                app_secrets: std::iter::once(secret).chain(previous).collect(),
+                verify_token,
+                webhook_path: path,
+                waba_ids: Vec::new(),
+            });
+        }
+    }
+    resolved
 }
 
 fn read_file(key: &str, path: &Path, problem: &mut impl FnMut(String, String)) -> Option<Vec<u8>> {

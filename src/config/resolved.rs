@@ -81,6 +81,9 @@ pub struct Resolved {
     pub webhook_limits: WebhookLimits,
     /// The phone number id used when a request names none.
     pub default_phone_number_id: String,
+    /// The Meta apps of `[[apps]]`. Accounts in none of them form an app
+    /// of their own (see [`Resolved::webhook_apps`]).
+    pub apps: Vec<ResolvedApp>,
     /// The accounts.
     pub accounts: Vec<ResolvedAccount>,
     /// The API keys.
@@ -123,6 +126,55 @@ pub struct ResolvedAccount {
     pub graph_base_url: String,
     /// The Graph API version.
     pub api_version: String,
+}
+
+/// A Meta app: the secrets that sign its webhooks, its verify token and path,
+/// and the accounts it owns.
+#[derive(Debug, Clone)]
+pub struct ResolvedApp {
+    /// A name for logs.
+    pub name: String,
+    /// The app secrets (current first).
+    pub app_secrets: Vec<SecretString>,
+    /// The verify token of the GET handshake.
+    pub verify_token: Option<SecretString>,
+    /// The callback path.
+    pub webhook_path: String,
+    /// The WhatsApp Business Accounts it owns.
+    pub waba_ids: Vec<String>,
+}
+
+impl Resolved {
+    /// Every app whose webhooks are received: those of `[[apps]]`, then one
+    /// per account that belongs to none, made of the account's own secrets
+    /// and the `[webhook]` verify token and path.
+    pub fn webhook_apps(&self) -> Vec<ResolvedApp> {
+        let mut apps = self.apps.clone();
+        let explicit = apps.len();
+        for account in &self.accounts {
+            if self.apps.iter().any(|app| app.waba_ids.contains(&account.waba_id)) {
+                continue;
+            }
+            // Accounts configured with the same secret are of one app.
+            let same_app = apps[explicit..].iter_mut().find(|app| same_secret(&app.app_secrets, &account.app_secrets));
+            match same_app {
+                Some(app) => app.waba_ids.push(account.waba_id.clone()),
+                None => apps.push(ResolvedApp {
+                    name: format!("account {}", account.name),
+                    app_secrets: account.app_secrets.clone(),
+                    verify_token: self.webhook_verify_token.clone(),
+                    webhook_path: self.webhook_path.clone(),
+                    waba_ids: vec![account.waba_id.clone()],
+                }),
+            }
+        }
+        apps
+    }
+}
+
+fn same_secret(a: &[SecretString], b: &[SecretString]) -> bool {
+    use secrecy::ExposeSecret as _;
+    matches!((a.first(), b.first()), (Some(a), Some(b)) if a.expose_secret() == b.expose_secret())
 }
 
 /// An API key, by hash.

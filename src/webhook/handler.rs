@@ -3,15 +3,22 @@
 //! and answers 200 only once they are stored, so that Meta redelivers
 //! anything not stored (503).
 
-use std::{sync::Arc, time::SystemTime};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::SystemTime,
+};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use secrecy::SecretString;
 
 use super::{
+    apps::{Foreign, WebhookApps},
     budget::BodyBudget,
     events::{self, ParseError},
     verify,
@@ -20,12 +27,10 @@ use crate::{bus::Bus, config::WebhookLimits, policy::window::Windows};
 
 /// What the webhook handler needs.
 pub struct WebhookState {
-    /// The callback path, e.g. `/webhook`.
-    pub path: String,
-    /// The verify token of the GET handshake.
-    pub verify_token: Option<SecretString>,
-    /// Every app secret that may sign a POST.
-    pub app_secrets: Vec<SecretString>,
+    /// The apps whose webhooks are received, and what each owns.
+    pub apps: WebhookApps,
+    /// Entries of signed POSTs dropped because the signing app does not own them.
+    pub foreign_entries: AtomicU64,
     /// The largest body and the time it may take to arrive.
     pub limits: WebhookLimits,
     /// Body bytes in flight across every connection.
@@ -45,13 +50,18 @@ fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 
 /// Handles one request. Public for benchmarks and tests that skip the socket.
 pub async fn handle(state: &WebhookState, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    if request.uri().path() != state.path {
+    if state.apps.on_path(request.uri().path()).next().is_none() {
         return reply(StatusCode::NOT_FOUND, "not found");
     }
     match *request.method() {
         Method::GET => {
             let query = request.uri().query().unwrap_or_default();
-            match state.verify_token.as_ref().and_then(|token| verify::verification_challenge(query, token)) {
+            let challenge = state
+                .apps
+                .on_path(request.uri().path())
+                .filter_map(|app| app.verify_token.as_ref())
+                .find_map(|token| verify::verification_challenge(query, token));
+            match challenge {
                 Some(challenge) => reply(StatusCode::OK, challenge),
                 None => reply(StatusCode::FORBIDDEN, "verification failed"),
             }
@@ -95,12 +105,17 @@ async fn receive(state: &WebhookState, request: Request<Incoming>) -> Response<F
         }
     };
     let signature = parts.headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-    if let Err(e) = verify::check_signature(signature, &body, &state.app_secrets) {
-        tracing::warn!(error = %e, "webhook refused");
-        return reply(StatusCode::UNAUTHORIZED, e.to_string());
-    }
-    let events = match events::parse(&body, SystemTime::now()) {
-        Ok(events) => events,
+    let candidates: Vec<_> = state.apps.on_path(parts.uri.path()).collect();
+    let secrets: Vec<_> = candidates.iter().map(|app| app.secrets.as_slice()).collect();
+    let app = match verify::signing_app(signature, &body, &secrets) {
+        Ok(index) => candidates[index],
+        Err(e) => {
+            tracing::debug!(error = %e, "webhook refused");
+            return reply(StatusCode::UNAUTHORIZED, e.to_string());
+        }
+    };
+    let entries = match events::parse_entries(&body, SystemTime::now()) {
+        Ok(entries) => entries,
         Err(ParseError::Json(e)) => return reply(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")),
         Err(ParseError::NotWhatsApp(what)) => {
             // Signed by our app, so from Meta, but not a WhatsApp object: a
@@ -109,6 +124,23 @@ async fn receive(state: &WebhookState, request: Request<Incoming>) -> Response<F
             return reply(StatusCode::OK, "ignored");
         }
     };
+    let mut events = Vec::new();
+    let mut foreign = BTreeMap::<Foreign, usize>::new();
+    for entry in entries {
+        match state.apps.check_entry(app, &entry) {
+            Ok(()) => events.extend(entry),
+            Err(reason) => *foreign.entry(reason).or_default() += 1,
+        }
+    }
+    if !foreign.is_empty() {
+        let dropped: usize = foreign.values().sum();
+        state.foreign_entries.fetch_add(dropped as u64, Ordering::Relaxed);
+        let reasons: Vec<_> = foreign.iter().map(|(reason, n)| format!("{n}: {}", reason.as_str())).collect();
+        tracing::warn!(app = %app.name, dropped, reasons = %reasons.join("; "), "dropped webhook entries the signing app does not own");
+        if events.is_empty() {
+            return reply(StatusCode::FORBIDDEN, "no entry belongs to an account of the app that signed the body");
+        }
+    }
     // Windows first: if storing the events then fails, Meta's redelivery
     // records them again (idempotently) and stores the events.
     if let Err(e) = state.windows.record(&events).await {

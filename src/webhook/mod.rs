@@ -3,6 +3,7 @@
 pub mod events;
 mod payload;
 
+pub mod apps;
 pub mod budget;
 pub mod handler;
 pub mod listener;

@@ -27,20 +27,30 @@ pub enum SignatureError {
 
 /// Checks `header` (the `X-Hub-Signature-256` value) against `body` with each secret.
 pub fn check_signature(header: Option<&[u8]>, body: &[u8], secrets: &[SecretString]) -> Result<(), SignatureError> {
+    signing_app(header, body, &[secrets]).map(drop)
+}
+
+/// Which of `apps` (each a list of secrets) signed `body`: its index. Every
+/// secret of every app is tried, so the time taken does not say which matched.
+pub fn signing_app(header: Option<&[u8]>, body: &[u8], apps: &[&[SecretString]]) -> Result<usize, SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let hex_digest = header.strip_prefix(b"sha256=").ok_or(SignatureError::Malformed)?;
     let expected = hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)?;
     if expected.len() != 32 {
         return Err(SignatureError::Malformed);
     }
-    let mut matched = false;
-    for secret in secrets {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()) else { continue };
-        mac.update(body);
-        // verify_slice compares in constant time; try every secret regardless.
-        matched |= mac.verify_slice(&expected).is_ok();
+    let mut matched = None;
+    for (index, secrets) in apps.iter().enumerate() {
+        for secret in *secrets {
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()) else { continue };
+            mac.update(body);
+            // verify_slice compares in constant time; try every secret regardless.
+            if mac.verify_slice(&expected).is_ok() && matched.is_none() {
+                matched = Some(index);
+            }
+        }
     }
-    if matched { Ok(()) } else { Err(SignatureError::Mismatch) }
+    matched.ok_or(SignatureError::Mismatch)
 }
 
 /// The answer to a verification GET: the challenge to echo, or `None` (403).
@@ -80,6 +90,15 @@ mod tests {
             check_signature(Some(sign("new", body).as_bytes()), reserialised, &secrets),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn the_app_whose_secret_signed_is_named() {
+        let (a, b) = ([SecretString::from("a1"), SecretString::from("a0")], [SecretString::from("b1")]);
+        let apps: [&[SecretString]; 2] = [&a, &b];
+        assert_eq!(signing_app(Some(sign("b1", b"{}").as_bytes()), b"{}", &apps), Ok(1));
+        assert_eq!(signing_app(Some(sign("a0", b"{}").as_bytes()), b"{}", &apps), Ok(0));
+        assert_eq!(signing_app(Some(sign("c", b"{}").as_bytes()), b"{}", &apps), Err(SignatureError::Mismatch));
     }
 
     #[test]

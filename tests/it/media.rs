@@ -190,6 +190,7 @@ impl Custom {
             webhook_verify_token: None,
             webhook_limits: wagate::config::WebhookLimits { max_body_bytes: 1 << 20, ..Default::default() },
             default_phone_number_id: default_phone.to_owned(),
+            apps: Vec::new(),
             accounts,
             api_keys,
             redis: None,

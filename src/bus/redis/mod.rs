@@ -9,8 +9,8 @@
 //! | --- | --- | --- |
 //! | `P events` | stream | the log: one entry per event, its encoded protobuf in field `e`; the entry id is the event's cursor; capped by `MAXLEN ~ history` and `MINID ~ now - max_age` |
 //! | `P events:new` | pub/sub channel | the id of the last entry of each published batch |
-//! | `P seen:<event id>` | string, `PX dedup_window` | the event id was stored: a redelivery is dropped |
-//! | `P status:<wamid>` | string, `PX dedup_window` | the furthest status rank stored for the message |
+//! | `P seen:<waba id>:<event id>` | string, `PX dedup_window` | the event id was stored: a redelivery is dropped |
+//! | `P status:<waba id>:<wamid>` | string, `PX dedup_window` | the furthest status rank stored for the message |
 //! | `P group-filter:<group>` | string | the filter of consumer group `<group>` ([`Filter::canonical`], JSON), set by its first subscriber |
 //!
 //! # Guarantees
@@ -96,7 +96,7 @@ use self::{
     scripts::PUBLISH_LUA,
     subscribe::tail,
 };
-use super::{BusError, BusSettings, Filter, Start, Subscription, mark_superseded, status_rank};
+use super::{BusError, BusSettings, Filter, Start, Subscription, account_scoped, mark_superseded, status_rank};
 use crate::pb;
 
 /// The event bus on Redis: one capped stream for history, replay and consumer
@@ -174,11 +174,11 @@ impl RedisBus {
             // An event without an id has no identity to deduplicate by.
             let dedup = !event.id.is_empty();
             if dedup {
-                invocation.key(self.keys.seen(&event.id));
+                invocation.key(self.keys.seen(&account_scoped(event, &event.id)));
             }
             match status_rank(event) {
                 Some((wamid, rank)) => {
-                    invocation.key(self.keys.status(wamid));
+                    invocation.key(self.keys.status(&account_scoped(event, wamid)));
                     // The script picks one: it alone knows the furthest status.
                     let mut late = event.clone();
                     mark_superseded(&mut late);

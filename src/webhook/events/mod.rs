@@ -67,6 +67,16 @@ pub enum ParseError {
 /// when it is not a WhatsApp Business Account envelope. A malformed element
 /// inside a valid envelope is not an error: it becomes an unknown event.
 pub fn parse(body: &[u8], received_at: SystemTime) -> Result<Vec<pb::Event>, ParseError> {
+    Ok(parse_entries(body, received_at)?.into_iter().flatten().collect())
+}
+
+/// Like [`parse`], the events grouped by the envelope entry they came from
+/// (one list per entry, in order), so that an entry can be judged whole.
+///
+/// # Errors
+///
+/// As [`parse`].
+pub fn parse_entries(body: &[u8], received_at: SystemTime) -> Result<Vec<Vec<pb::Event>>, ParseError> {
     // Syntax first, so that `Json` means exactly "not JSON"; any shape
     // problem after this point is `NotWhatsApp`.
     let root: &RawValue = serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
@@ -84,11 +94,14 @@ pub fn parse(body: &[u8], received_at: SystemTime) -> Result<Vec<pb::Event>, Par
     let entries = envelope.entry.ok_or_else(|| ParseError::NotWhatsApp("no entry array".to_owned()))?;
 
     let received_at = Timestamp::from(received_at);
-    let mut events = Vec::new();
-    for entry in entries {
-        read_entry(entry, received_at, &mut events);
-    }
-    Ok(events)
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
+            let mut events = Vec::new();
+            read_entry(entry, received_at, &mut events);
+            events
+        })
+        .collect())
 }
 
 // === walking the envelope ===

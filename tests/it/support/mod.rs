@@ -350,6 +350,7 @@ impl Builder {
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
             webhook_limits: self.webhook_limits,
             default_phone_number_id: PHONE.into(),
+            apps: Vec::new(),
             accounts: vec![
                 account("test", &self.emulator.waba_id, &[PHONE, OTHER_PHONE]),
                 account("second", SECOND_WABA, &[SECOND_PHONE]),
