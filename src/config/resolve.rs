@@ -532,6 +532,88 @@ mod tests {
         )
     }
 
+    fn two_apps(extra: &str) -> String {
+        format!(
+            r#"
+            default_phone_number_id = "11"
+            [[apps]]
+            name = "a"
+            app_id = "100"
+            app_secret = "secret-a"
+            verify_token = "token-a"
+            [[apps]]
+            name = "b"
+            app_secret = "secret-b"
+            previous_app_secret = "secret-b-old"
+            verify_token = "token-b"
+            webhook_path = "/hooks/b"
+            [[accounts]]
+            name = "one"
+            app = "a"
+            waba_id = "10"
+            phone_number_ids = ["11"]
+            access_token = "t1"
+            [[accounts]]
+            name = "two"
+            app = "b"
+            waba_id = "20"
+            phone_number_ids = ["21"]
+            access_token = "t2"
+            {extra}
+            [[api_keys]]
+            name = "billing"
+            sha256 = "{KEY_HASH}"
+            scopes = ["messages"]
+            phone_number_ids = ["*"]
+            "#
+        )
+    }
+
+    #[test]
+    fn apps_own_their_accounts_with_their_own_token_and_path() {
+        let resolved = Config::from_toml(&two_apps(""), []).unwrap().resolve(&no_env).unwrap();
+        let apps = resolved.webhook_apps();
+        assert_eq!(apps.len(), 2, "no global token is needed when every app has its own");
+        let (a, b) = (&apps[0], &apps[1]);
+        assert_eq!((a.webhook_path.as_str(), a.waba_ids.as_slice()), ("/webhook", &["10".to_owned()][..]));
+        assert_eq!((b.webhook_path.as_str(), b.waba_ids.as_slice()), ("/hooks/b", &["20".to_owned()][..]));
+        assert_eq!(b.app_secrets.len(), 2);
+        assert_eq!(b.verify_token.as_ref().unwrap().expose_secret(), "token-b");
+        // The accounts sign Graph calls with their app's secret.
+        assert_eq!(resolved.accounts[1].app_secrets[0].expose_secret(), "secret-b");
+    }
+
+    #[test]
+    fn app_mistakes_are_reported_with_their_keys() {
+        let extra = r#"
+            [[accounts]]
+            name = "three"
+            app = "nope"
+            app_secret = "own"
+            waba_id = "30"
+            phone_number_ids = ["31"]
+            access_token = "t3"
+            [[apps]]
+            name = "a"
+            app_id = "not-a-number"
+            app_secret = ""
+            webhook_path = "hooks"
+            "#;
+        let problems = Config::from_toml(&two_apps(extra), []).unwrap().resolve(&no_env).unwrap_err().problems();
+        let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "accounts[2].app",
+            "accounts[2].app_secret",
+            "apps[2].name",
+            "apps[2].app_id",
+            "apps[2].app_secret",
+            "apps[2].webhook_path",
+            "webhook.verify_token",
+        ] {
+            assert!(keys.contains(&key), "no problem for {key}: {problems:?}");
+        }
+    }
+
     #[test]
     fn a_valid_file_resolves_with_secrets_from_env_and_a_single_default_number() {
         let config = Config::from_toml(&valid(), []).unwrap();

@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)] // `pub` here only shares helpers between test modules
 
+mod accounts_bound;
 mod auth;
 mod bus_redis;
 mod cli;

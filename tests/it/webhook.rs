@@ -1,39 +1,9 @@
 //! The webhook listener: verification, signatures, limits, deduplication,
 //! ordering, superseded statuses and `\u`-escaped text, through real HTTP.
 
-use std::time::Duration;
+use wagate::pb::{self, event::Kind};
 
-use tokio_stream::StreamExt as _;
-use wagate::{
-    bus::{Filter, Start},
-    pb::{self, event::Kind},
-};
-
-use crate::support::{Backend, TestGateway, VERIFY_TOKEN, sign, webhook_fixture};
-
-/// Every event stored so far, oldest first (waits briefly for none to be missed).
-async fn stored(gateway: &TestGateway) -> Vec<pb::Event> {
-    let newest = gateway.bus.publish(vec![]).await.unwrap();
-    assert!(newest.is_empty());
-    let mut sub = gateway.bus.subscribe(Start::Oldest, Filter::all()).await.unwrap();
-    let mut events = Vec::new();
-    // The log is read in order; a marker published last bounds the read.
-    let marker = pb::Event { id: format!("marker-{}", rand_id()), ..Default::default() };
-    gateway.bus.publish(vec![marker.clone()]).await.unwrap();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.unwrap().unwrap().unwrap();
-        if event.id == marker.id {
-            return events;
-        }
-        events.push(event);
-    }
-}
-
-fn rand_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
+use crate::support::{Backend, TestGateway, VERIFY_TOKEN, sign, stored, webhook_fixture};
 
 #[tokio::test]
 async fn the_verification_handshake_echoes_the_challenge_only_for_the_right_token() {

@@ -10,6 +10,7 @@ use std::{net::SocketAddr, time::Duration};
 use secrecy::SecretString;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
+use tokio_stream::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tonic::{
     Request, Status,
@@ -20,10 +21,10 @@ use tonic::{
 use wagate::{
     access::{PhoneNumbers, Scope},
     app::Gateway,
-    bus::{Bus, BusSettings},
-    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem, WebhookLimits},
+    bus::{Bus, BusSettings, Filter, Start},
+    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
-    pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
+    pb::{self, event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
 
 /// The phone number id the emulator serves.
@@ -78,6 +79,7 @@ pub struct Builder {
     messages_per_second: u32,
     pair_rate_limit: bool,
     webhook_limits: WebhookLimits,
+    apps: Vec<ResolvedApp>,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -145,6 +147,7 @@ impl TestGateway {
             messages_per_second: 0,
             pair_rate_limit: false,
             webhook_limits: WebhookLimits { max_body_bytes: 1 << 20, ..WebhookLimits::default() },
+            apps: Vec::new(),
         }
     }
 
@@ -319,6 +322,12 @@ impl Builder {
         self
     }
 
+    /// Meta apps owning the accounts (by default each account is its own).
+    pub fn apps(mut self, apps: Vec<ResolvedApp>) -> Self {
+        self.apps = apps;
+        self
+    }
+
     pub async fn spawn(self) -> TestGateway {
         let emulator = Emulator::bind("127.0.0.1:0".parse().unwrap(), self.emulator.clone()).await.unwrap();
         let emulator_addr = emulator.local_addr();
@@ -350,7 +359,7 @@ impl Builder {
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
             webhook_limits: self.webhook_limits,
             default_phone_number_id: PHONE.into(),
-            apps: Vec::new(),
+            apps: self.apps,
             accounts: vec![
                 account("test", &self.emulator.waba_id, &[PHONE, OTHER_PHONE]),
                 account("second", SECOND_WABA, &[SECOND_PHONE]),
@@ -439,4 +448,31 @@ pub fn fixture(name: &str) -> Value {
 pub fn error_info(status: &Status) -> tonic_types::ErrorInfo {
     use tonic_types::StatusExt as _;
     status.get_details_error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"))
+}
+
+/// Every event stored so far, oldest first (waits briefly for none to be missed).
+pub async fn stored(gateway: &TestGateway) -> Vec<pb::Event> {
+    let newest = gateway.bus.publish(vec![]).await.unwrap();
+    assert!(newest.is_empty());
+    let mut sub = gateway.bus.subscribe(Start::Oldest, Filter::all()).await.unwrap();
+    let mut events = Vec::new();
+    // The log is read in order; a marker published last bounds the read.
+    let marker = pb::Event { id: format!("marker-{}", rand_id()), ..Default::default() };
+    gateway.bus.publish(vec![marker.clone()]).await.unwrap();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), sub.next()).await.unwrap().unwrap().unwrap();
+        if event.id == marker.id {
+            return events;
+        }
+        // Markers of earlier calls are not events under test.
+        if !event.id.starts_with("marker-") {
+            events.push(event);
+        }
+    }
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
