@@ -86,6 +86,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// A call or stream cut short by the server's shutdown: clients retry
+    /// (streams resume from their last cursor) against another replica.
+    pub fn shutting_down() -> Self {
+        Self::Unavailable("the gateway is shutting down; retry".into())
+    }
+
     /// A request refused for one field.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldViolation::new(field, description)])

@@ -158,8 +158,13 @@ impl EventService for Events {
                 Ok(event) => Ok(pb::SubscribeEventsResponse { event: Some(event) }),
                 Err(e) => Err(Status::from(stream_error(e, in_group))),
             })
-            // Open streams would otherwise hold the server's graceful shutdown.
-            .take_until(self.shutdown.clone().cancelled_owned());
+            // Open streams would otherwise hold the server's graceful shutdown;
+            // they end with UNAVAILABLE, so clients reconnect with their cursor.
+            .take_until(self.shutdown.clone().cancelled_owned())
+            .chain(tokio_stream::once(()).filter_map({
+                let shutdown = self.shutdown.clone();
+                move |()| std::future::ready(shutdown.is_cancelled().then(|| Err(Status::from(Error::shutting_down()))))
+            }));
         Ok(Response::new(Box::pin(stream)))
     }
 

@@ -77,15 +77,10 @@ impl Media {
     async fn until_shutdown<T>(&self, work: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
         tokio::select! {
             biased;
-            () = self.shutdown.cancelled() => Err(shutting_down().into()),
+            () = self.shutdown.cancelled() => Err(Error::shutting_down().into()),
             result = work => result,
         }
     }
-}
-
-/// Why a transfer was cut short by the server's shutdown.
-fn shutting_down() -> Error {
-    Error::Unavailable("the gateway is shutting down; retry".into())
 }
 
 /// The kind the contract names; `None` for UNSPECIFIED.
@@ -403,7 +398,7 @@ impl Media {
             };
             let streamed = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => Err(shutting_down()),
+                () = shutdown.cancelled() => Err(Error::shutting_down()),
                 streamed = body => streamed,
             };
             // Stop reading from Graph before waiting for the client.

@@ -462,3 +462,15 @@ crate::on_both_backends!(
     the_window_opens_with_an_inbound_message_and_guards_free_form_sends,
     a_number_meta_knows_by_another_id_finds_its_window,
 );
+
+#[tokio::test]
+async fn at_shutdown_an_open_stream_ends_with_unavailable_not_ok() {
+    let gateway = TestGateway::spawn().await;
+    let mut events = gateway.events().await;
+    let mut stream = events.subscribe_events(oldest()).await.unwrap().into_inner();
+    gateway.start_shutdown();
+    let ended = tokio::time::timeout(WAIT, stream.next()).await.expect("the stream outlived the shutdown");
+    let status = ended.expect("the stream ended without a status").expect_err("an event instead of the end");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("shutting down"), "{status:?}");
+}

@@ -186,6 +186,11 @@ impl TestGateway {
         EventServiceClient::with_interceptor(self.channel().await, bearer(KEY))
     }
 
+    /// Starts the gateway's (and the emulator's) shutdown.
+    pub fn start_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Posts a webhook body signed with the app secret (or `signature`).
     pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> reqwest::Response {
         let signature = signature.map_or_else(|| sign(&EmulatorConfig::default().app_secret, body), str::to_owned);
