@@ -124,48 +124,87 @@ pub fn graph_code(code: i64, subcode: Option<i64>, http_status: u16) -> Code {
     }
 }
 
+/// The most of a status message sent: messages may echo client input (a
+/// cursor, a field's value), which must not grow the trailers without bound.
+const MAX_MESSAGE_BYTES: usize = 1024;
+/// The most of one field violation's description (it may echo the field).
+const MAX_DESCRIPTION_BYTES: usize = 256;
+
+/// `text` cut to at most `max` bytes on a character boundary, marked when cut.
+fn bounded(text: String, max: usize) -> String {
+    const MARK: &str = "… (truncated)";
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max.saturating_sub(MARK.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{MARK}", &text[..end])
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
-        match err {
-            Error::Invalid(violations) => {
-                let message = format!("invalid request: {}", describe(&violations));
-                let mut details = ErrorDetails::new();
-                for v in violations {
-                    details.add_bad_request_violation(v.field, v.description);
-                }
-                Status::with_error_details(Code::InvalidArgument, message, details)
+        let status = status_of(err);
+        if status.message().len() <= MAX_MESSAGE_BYTES {
+            return status;
+        }
+        Status::with_details_and_metadata(
+            status.code(),
+            bounded(status.message().to_owned(), MAX_MESSAGE_BYTES),
+            status.details().to_vec().into(),
+            status.metadata().clone(),
+        )
+    }
+}
+
+fn status_of(err: Error) -> Status {
+    match err {
+        Error::Invalid(violations) => {
+            let violations: Vec<_> = violations
+                .into_iter()
+                .map(|v| FieldViolation {
+                    field: bounded(v.field, MAX_DESCRIPTION_BYTES),
+                    description: bounded(v.description, MAX_DESCRIPTION_BYTES),
+                })
+                .collect();
+            let message = format!("invalid request: {}", describe(&violations));
+            let mut details = ErrorDetails::new();
+            for v in violations {
+                details.add_bad_request_violation(v.field, v.description);
             }
-            Error::Unauthenticated(m) => Status::unauthenticated(m),
-            Error::PermissionDenied(m) => Status::permission_denied(m),
-            Error::NotFound(m) => Status::not_found(m),
-            Error::Precondition { reason, message } => {
-                let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
-                Status::with_error_details(Code::FailedPrecondition, message, details)
-            }
-            Error::Aborted(m) => Status::aborted(m),
-            Error::OutOfRange { reason, message } => {
-                let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
-                Status::with_error_details(Code::OutOfRange, message, details)
-            }
-            Error::DataLoss(m) => {
-                tracing::warn!(error = %m, "data loss");
-                Status::data_loss(m)
-            }
-            Error::Unavailable(m) => Status::unavailable(m),
-            Error::Policy(e) => policy_status(e),
-            Error::Bus(e) => bus_status(e),
-            Error::GroupHistoryLost { last_cursor } => lagged(
-                // Groups are never cut off for being slow: their position fell out of the history.
-                "events were dropped from the retained history before the consumer group read them; subscribe \
+            Status::with_error_details(Code::InvalidArgument, message, details)
+        }
+        Error::Unauthenticated(m) => Status::unauthenticated(m),
+        Error::PermissionDenied(m) => Status::permission_denied(m),
+        Error::NotFound(m) => Status::not_found(m),
+        Error::Precondition { reason, message } => {
+            let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
+            Status::with_error_details(Code::FailedPrecondition, message, details)
+        }
+        Error::Aborted(m) => Status::aborted(m),
+        Error::OutOfRange { reason, message } => {
+            let details = ErrorDetails::with_error_info(reason, WAGATE_DOMAIN, HashMap::new());
+            Status::with_error_details(Code::OutOfRange, message, details)
+        }
+        Error::DataLoss(m) => {
+            tracing::warn!(error = %m, "data loss");
+            Status::data_loss(m)
+        }
+        Error::Unavailable(m) => Status::unavailable(m),
+        Error::Policy(e) => policy_status(e),
+        Error::Bus(e) => bus_status(e),
+        Error::GroupHistoryLost { last_cursor } => lagged(
+            // Groups are never cut off for being slow: their position fell out of the history.
+            "events were dropped from the retained history before the consumer group read them; subscribe \
                  again to the group to go on from the oldest retained event"
-                    .to_owned(),
-                last_cursor,
-            ),
-            Error::Graph(e) => graph_status(e),
-            Error::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                Status::internal("internal error; see the gateway log")
-            }
+                .to_owned(),
+            last_cursor,
+        ),
+        Error::Graph(e) => graph_status(e),
+        Error::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            Status::internal("internal error; see the gateway log")
         }
     }
 }
@@ -236,7 +275,7 @@ fn graph_status(err: graph::Error) -> Status {
                 ("http_status".to_owned(), e.http_status.to_string()),
                 ("type".to_owned(), e.kind.clone()),
                 ("fbtrace_id".to_owned(), e.fbtrace_id.clone()),
-                ("details".to_owned(), e.details.clone()),
+                ("details".to_owned(), bounded(e.details.clone(), MAX_MESSAGE_BYTES)),
             ]);
             if let Some(subcode) = e.subcode {
                 metadata.insert("subcode".to_owned(), subcode.to_string());
@@ -276,6 +315,13 @@ fn graph_status(err: graph::Error) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_and_marked() {
+        let cut = bounded("é".repeat(1000), 101);
+        assert!(cut.len() <= 101 && cut.ends_with("… (truncated)"), "{cut}");
+        assert_eq!(bounded("short".into(), 101), "short");
+    }
 
     fn api(code: i64, http_status: u16) -> Error {
         Error::Graph(graph::Error::Api(Box::new(graph::ApiError {

@@ -159,3 +159,24 @@ async fn the_gateway_paces_each_contact_before_meta(backend: crate::support::Bac
 }
 
 crate::on_both_backends!(the_gateway_paces_each_number_before_meta, the_gateway_paces_each_contact_before_meta);
+
+#[tokio::test]
+async fn a_huge_input_is_echoed_in_a_few_hundred_bytes_at_most() {
+    let gateway = TestGateway::spawn().await;
+    let huge = "9".repeat(100 * 1024);
+    let mut events = gateway.events().await;
+    let request = pb::SubscribeEventsRequest {
+        start: Some(pb::subscribe_events_request::Start::AfterCursor(format!("é{huge}"))),
+        ..Default::default()
+    };
+    let status = events.subscribe_events(request).await.expect_err("a 100 KB cursor was accepted");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().len() <= 1024, "a {} byte message", status.message().len());
+    assert!(status.details().len() <= 1024, "{} bytes of details", status.details().len());
+
+    let mut messaging = gateway.messaging().await;
+    let status = messaging.send_message(pb::SendMessageRequest { to: huge.clone(), ..text("hi") }).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().len() <= 1024, "a {} byte message", status.message().len());
+    assert!(status.details().len() <= 1024, "{} bytes of details", status.details().len());
+}
