@@ -115,6 +115,7 @@ async fn main() {
         shutdown_grace: Duration::from_secs(1),
         graph_timeout: Duration::from_secs(10),
         graph_connect_timeout: Duration::from_secs(2),
+        graph_media_hosts: Vec::new(),
         webhook_addr: "127.0.0.1:0".parse().unwrap(),
         webhook_path: "/webhook".into(),
         webhook_verify_token: None,

@@ -34,7 +34,8 @@ impl Accounts {
             let account = Arc::new(Account {
                 name: a.name.clone(),
                 waba_id: a.waba_id.clone(),
-                graph: graph::Client::new(http.clone(), &a.graph_base_url, &a.api_version, a.access_token.clone()),
+                graph: graph::Client::new(http.clone(), &a.graph_base_url, &a.api_version, a.access_token.clone())
+                    .with_media_hosts(&config.graph_media_hosts),
             });
             for id in &a.phone_number_ids {
                 by_phone.insert(id.clone(), account.clone());

@@ -224,6 +224,7 @@ impl Sandbox {
             shutdown_grace: Duration::from_secs(5),
             graph_timeout: Duration::from_secs(10),
             graph_connect_timeout: Duration::from_secs(2),
+            graph_media_hosts: Vec::new(),
             webhook_addr: options.webhook_addr,
             webhook_path: "/webhook".into(),
             webhook_verify_token: Some(SecretString::from(options.verify_token.clone())),

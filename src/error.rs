@@ -127,8 +127,9 @@ pub fn graph_code(code: i64, subcode: Option<i64>, http_status: u16) -> Code {
 /// The most of a status message sent: messages may echo client input (a
 /// cursor, a field's value), which must not grow the trailers without bound.
 const MAX_MESSAGE_BYTES: usize = 1024;
-/// The most of one field violation's description (it may echo the field).
-const MAX_DESCRIPTION_BYTES: usize = 256;
+/// The most of one field violation's description (it may echo the field;
+/// echoes are cut shorter where they are written, see `quoted`).
+const MAX_DESCRIPTION_BYTES: usize = 512;
 
 /// `text` cut to at most `max` bytes on a character boundary, marked when cut.
 fn bounded(text: String, max: usize) -> String {
@@ -240,7 +241,7 @@ fn bus_status(err: BusError) -> Status {
         BusError::Unavailable(m) => Status::unavailable(m),
         BusError::InvalidCursor { cursor, reason } => Status::from(Error::invalid(
             "cursor",
-            format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"),
+            format!("{} is not a cursor of this gateway's event log: {reason}", crate::violation::echo(&cursor)),
         )),
         BusError::Lagged { last_cursor } => lagged(
             format!(
@@ -297,6 +298,11 @@ fn graph_status(err: graph::Error) -> Status {
                 format!("the Cloud API answered HTTP {status}; the message may or may not have been sent"),
                 details,
             )
+        }
+        graph::Error::MediaUrlRefused(m) => {
+            tracing::warn!(reason = %m, "refused to send the access token to a media URL");
+            let details = ErrorDetails::with_error_info("MEDIA_URL_REFUSED", WAGATE_DOMAIN, HashMap::new());
+            Status::with_error_details(Code::FailedPrecondition, format!("{m}; the token was not sent"), details)
         }
         graph::Error::Timeout => {
             Status::deadline_exceeded("the Cloud API did not answer in time; the message may or may not have been sent")

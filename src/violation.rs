@@ -23,3 +23,32 @@ impl FieldViolation {
 pub fn describe(violations: &[FieldViolation]) -> String {
     violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
 }
+
+/// The most of one input value an error message repeats.
+pub const MAX_ECHO_BYTES: usize = 256;
+
+/// `value` quoted for an error message, cut to [`MAX_ECHO_BYTES`] on a
+/// character boundary: enough to recognise it, never enough to bloat a reply.
+pub fn echo(value: &str) -> String {
+    if value.len() <= MAX_ECHO_BYTES {
+        return format!("{value:?}");
+    }
+    let mut end = MAX_ECHO_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes)", &value[..end], value.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoes_are_cut_on_a_character_boundary() {
+        assert_eq!(echo("abc"), "\"abc\"");
+        let long = "é".repeat(500);
+        let cut = echo(&long);
+        assert!(cut.len() < MAX_ECHO_BYTES + 32 && cut.ends_with("… (1000 bytes)"), "{cut}");
+    }
+}

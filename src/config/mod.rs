@@ -105,6 +105,9 @@ pub struct GraphConfig {
     pub timeout_ms: u64,
     /// The connect timeout, in milliseconds.
     pub connect_timeout_ms: u64,
+    /// Hosts media downloads may send the access token to (https only):
+    /// exact names or `*.suffix`. The base URL's own origin is always allowed.
+    pub media_hosts: Vec<String>,
 }
 
 impl Default for GraphConfig {
@@ -114,6 +117,7 @@ impl Default for GraphConfig {
             api_version: "v25.0".into(),
             timeout_ms: 30_000,
             connect_timeout_ms: 5_000,
+            media_hosts: crate::graph::DEFAULT_MEDIA_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
         }
     }
 }

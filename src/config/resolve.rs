@@ -72,6 +72,19 @@ impl Config {
         let graph = &self.graph;
         check_url("graph.base_url", &graph.base_url, &mut problem);
         check_version("graph.api_version", &graph.api_version, &mut problem);
+        for (i, host) in graph.media_hosts.iter().enumerate() {
+            let name = host.strip_prefix("*.").unwrap_or(host);
+            let valid = !name.is_empty()
+                && name
+                    .split('.')
+                    .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if !valid {
+                problem(
+                    format!("graph.media_hosts[{i}]"),
+                    format!("must be a host name or *.suffix (no scheme, port or path), got {host:?}"),
+                );
+            }
+        }
         if graph.timeout_ms == 0 {
             problem("graph.timeout_ms".into(), "must be greater than 0".into());
         }
@@ -306,6 +319,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
             graph_timeout: Duration::from_millis(graph.timeout_ms),
             graph_connect_timeout: Duration::from_millis(graph.connect_timeout_ms),
+            graph_media_hosts: graph.media_hosts.clone(),
             webhook_addr: self.webhook.addr,
             webhook_path: self.webhook.path.clone(),
             webhook_verify_token: verify_token,

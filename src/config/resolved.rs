@@ -71,6 +71,8 @@ pub struct Resolved {
     pub graph_timeout: Duration,
     /// The connect timeout of Graph calls.
     pub graph_connect_timeout: Duration,
+    /// Hosts media downloads may send the token to (see `graph::MediaHosts`).
+    pub graph_media_hosts: Vec<String>,
     /// Where the webhook listener listens.
     pub webhook_addr: SocketAddr,
     /// The webhook callback path.

@@ -26,6 +26,9 @@ pub enum Error {
     /// The connection failed after the call may have reached Meta.
     #[error("graph connection interrupted: {0}")]
     Interrupted(String),
+    /// The media URL Graph returned is not one the token may be sent to.
+    #[error("media URL refused: {0}")]
+    MediaUrlRefused(String),
     /// A success answer whose body we could not read.
     #[error("graph answer could not be decoded: {0}")]
     Decode(String),

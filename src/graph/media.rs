@@ -34,6 +34,8 @@ use super::{Client, Error, Success, decode, serde_util::string_or_number, transp
 
 /// How long one upload or download may take end to end (100 MB at ~1.5 Mbit/s).
 pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Redirects a media download follows, each hop checked against the allow-list.
+const MAX_MEDIA_REDIRECTS: usize = 3;
 
 const KB: u64 = 1024;
 const MB: u64 = 1024 * 1024;
@@ -424,9 +426,38 @@ impl Client {
 
     /// `GET <url>` with the account's token: the media's bytes, as a stream.
     /// A failed download (Meta answers 404 to a stale URL) is an [`Error`].
+    /// The token goes only where [`MediaHosts`](super::MediaHosts) allows,
+    /// each redirect hop checked again.
     pub async fn download_media(&self, url: &str) -> Result<MediaDownload, Error> {
-        let sent = self.http.get(url).bearer_auth(self.token.expose_secret()).timeout(TRANSFER_TIMEOUT).send().await;
-        let response = sent.map_err(transport)?;
+        let mut url = self.media_hosts.check(url).map_err(Error::MediaUrlRefused)?;
+        let mut hops = 0;
+        let response = loop {
+            let sent = self
+                .http
+                .get(url.clone())
+                .bearer_auth(self.token.expose_secret())
+                .timeout(TRANSFER_TIMEOUT)
+                .send()
+                .await;
+            let response = sent.map_err(transport)?;
+            if !response.status().is_redirection() {
+                break response;
+            }
+            hops += 1;
+            let location = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+            let next = location.and_then(|l| url.join(l).ok());
+            match next {
+                Some(next) if hops <= MAX_MEDIA_REDIRECTS => {
+                    url = self.media_hosts.check(next.as_str()).map_err(Error::MediaUrlRefused)?;
+                }
+                _ => {
+                    return Err(Error::Http {
+                        status: response.status().as_u16(),
+                        body: "a media redirect without a usable Location, or too many".into(),
+                    });
+                }
+            }
+        };
         let status = response.status();
         if !status.is_success() {
             let body = response.bytes().await.map_err(transport)?;

@@ -10,6 +10,7 @@
 
 mod error;
 mod media;
+mod media_hosts;
 pub mod messages;
 mod serde_util;
 pub mod templates;
@@ -25,6 +26,7 @@ pub use media::{
     MediaDownload, MediaInfo, MediaKind, TRANSFER_TIMEOUT, UploadBody, UploadClosed, UploadSender, human_size,
     mime_essence, parse_sha256, upload_channel,
 };
+pub use media_hosts::{DEFAULT_MEDIA_HOSTS, MediaHosts};
 pub use messages::{SendContact, SendResult, SentMessage};
 pub use templates::{GraphTemplate, TemplateCreated, TemplatePage, TemplateQuery};
 
@@ -35,6 +37,7 @@ pub struct Client {
     base_url: String,
     api_version: String,
     token: SecretString,
+    media_hosts: MediaHosts,
 }
 
 impl fmt::Debug for Client {
@@ -54,6 +57,9 @@ pub fn http_pool(timeout: Duration, connect_timeout: Duration) -> reqwest::Clien
         .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("wagate/", env!("CARGO_PKG_VERSION")))
+        // Graph calls never redirect; media downloads follow redirects
+        // themselves, checking each hop before the token goes there.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a reqwest client with rustls and static settings always builds")
 }
@@ -63,7 +69,20 @@ pub fn http_pool(timeout: Duration, connect_timeout: Duration) -> reqwest::Clien
 impl Client {
     /// A client that calls `{base_url}/{api_version}/…` with `token`.
     pub fn new(http: reqwest::Client, base_url: &str, api_version: &str, token: SecretString) -> Self {
-        Self { http, base_url: base_url.trim_end_matches('/').to_owned(), api_version: api_version.to_owned(), token }
+        Self {
+            http,
+            media_hosts: MediaHosts::meta(base_url),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_version: api_version.to_owned(),
+            token,
+        }
+    }
+
+    /// The same client, downloading media only from `patterns` (exact hosts
+    /// or `*.suffix`) and the Graph base URL's origin.
+    pub fn with_media_hosts(mut self, patterns: &[String]) -> Self {
+        self.media_hosts = MediaHosts::new(patterns, &self.base_url);
+        self
     }
 
     fn url(&self, path: &str) -> String {

@@ -37,9 +37,10 @@ const MAX_NAME_LEN: usize = 128;
 /// The error of a subscription that could not start, in the request's terms.
 fn subscribe_error(error: BusError, consumer_group: &str) -> Error {
     match error {
-        BusError::InvalidCursor { cursor, reason } => {
-            Error::invalid("after_cursor", format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
-        }
+        BusError::InvalidCursor { cursor, reason } => Error::invalid(
+            "after_cursor",
+            format!("{} is not a cursor of this gateway's event log: {reason}", crate::violation::echo(&cursor)),
+        ),
         // The bus knows the group by its key-scoped name; the client by its own.
         BusError::GroupFilterMismatch { .. } => {
             Error::Bus(BusError::GroupFilterMismatch { group: consumer_group.to_owned() })
@@ -56,7 +57,10 @@ fn ack_error(error: BusError, cursors: &[String]) -> Error {
                 Some(i) => format!("cursors[{i}]"),
                 None => "cursors".to_owned(),
             };
-            Error::invalid(field, format!("{cursor:?} is not a cursor of this gateway's event log: {reason}"))
+            Error::invalid(
+                field,
+                format!("{} is not a cursor of this gateway's event log: {reason}", crate::violation::echo(&cursor)),
+            )
         }
         other => Error::Bus(other),
     }

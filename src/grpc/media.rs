@@ -454,13 +454,7 @@ impl MediaService for Media {
 }
 
 fn required_media_id(media_id: &str) -> Result<(), Error> {
-    if media_id.is_empty() {
-        return Err(Error::invalid("media_id", "is required"));
-    }
-    if !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') {
-        return Err(Error::invalid("media_id", format!("{media_id:?} is not a media id (Graph ids are digits)")));
-    }
-    Ok(())
+    super::convert::syntax::check_graph_id("media_id", media_id, "media id")
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ fn outcome_unknown(e: &graph::Error) -> bool {
         graph::Error::Timeout | graph::Error::Interrupted(_) | graph::Error::Decode(_) => true,
         graph::Error::Http { status, .. } => *status >= 500,
         graph::Error::Api(api) => api.http_status >= 500,
-        graph::Error::Transport(_) => false,
+        graph::Error::Transport(_) | graph::Error::MediaUrlRefused(_) => false,
     }
 }
 

@@ -69,14 +69,7 @@ fn required(field: &str, value: &str) -> Result<(), Error> {
 
 /// A template id: required, and a Graph id (it becomes a URL path).
 fn required_template_id(template_id: &str) -> Result<(), Error> {
-    required("template_id", template_id)?;
-    if !template_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err(Error::invalid(
-            "template_id",
-            format!("{template_id:?} is not a template id (Graph ids are digits)"),
-        ));
-    }
-    Ok(())
+    super::convert::syntax::check_graph_id("template_id", template_id, "template id")
 }
 
 /// The one answer for a template id the WABA does not hold, whether it does

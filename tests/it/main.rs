@@ -11,6 +11,7 @@ mod emulator;
 mod errors;
 mod events;
 mod idempotency;
+mod inputs;
 mod layering;
 mod media;
 mod messaging;

@@ -185,6 +185,7 @@ impl Custom {
             shutdown_grace: Duration::from_secs(30),
             graph_timeout: Duration::from_secs(5),
             graph_connect_timeout: Duration::from_secs(2),
+            graph_media_hosts: Vec::new(),
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
             webhook_verify_token: None,

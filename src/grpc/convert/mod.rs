@@ -20,7 +20,7 @@ mod media;
 mod reaction;
 mod recipient;
 mod struct_json;
-mod syntax;
+pub(in crate::grpc) mod syntax;
 mod template;
 #[cfg(test)]
 mod testing;

@@ -17,6 +17,30 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// A placeholder name as Meta allows it: `^[a-z_][a-z0-9_]*$`.
+/// The longest Graph id accepted: real ones are under 25 characters.
+const MAX_GRAPH_ID_LEN: usize = 64;
+
+/// Whether `id` can be a Graph object id, which becomes a URL path segment:
+/// digits, optionally joined by `_` (Graph's composite ids), nothing that a
+/// URL would read as a path, a query or an escape (`.`, `..`, `/`, `?`, `%`).
+pub(in crate::grpc) fn is_graph_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_GRAPH_ID_LEN
+        && id.split('_').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A required Graph id for `field`, checked before it reaches a Graph path.
+pub(in crate::grpc) fn check_graph_id(field: &str, id: &str, what: &str) -> Result<(), crate::error::Error> {
+    use crate::error::Error;
+    if id.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if !is_graph_id(id) {
+        return Err(Error::invalid(field, format!("{} is not a {what} (Graph ids are digits)", quoted(id))));
+    }
+    Ok(())
+}
+
 pub(in crate::grpc) fn is_parameter_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
@@ -62,6 +86,18 @@ pub(in crate::grpc) fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graph_ids_are_digits_and_never_a_path() {
+        for ok in ["1284751093365217", "12_34"] {
+            assert!(is_graph_id(ok), "{ok}");
+        }
+        for bad in
+            ["", ".", "..", "../me", "a/b", "12%2F", "12?fields=x", "12#", " 12", "12_", "_12", "abc", &"1".repeat(65)]
+        {
+            assert!(!is_graph_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn dates_are_checked_without_panicking() {

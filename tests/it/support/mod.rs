@@ -327,6 +327,12 @@ impl Builder {
         self
     }
 
+    /// Where the emulator says media can be downloaded from.
+    pub fn emulator_media_base_url(mut self, url: &str) -> Self {
+        self.emulator.public_base_url = Some(url.to_owned());
+        self
+    }
+
     /// Meta apps owning the accounts (by default each account is its own).
     pub fn apps(mut self, apps: Vec<ResolvedApp>) -> Self {
         self.apps = apps;
@@ -359,6 +365,7 @@ impl Builder {
             shutdown_grace: Duration::from_secs(2),
             graph_timeout: self.graph_timeout,
             graph_connect_timeout: Duration::from_secs(2),
+            graph_media_hosts: Vec::new(),
             webhook_addr: "127.0.0.1:0".parse().unwrap(),
             webhook_path: "/webhook".into(),
             webhook_verify_token: Some(SecretString::from(VERIFY_TOKEN)),
