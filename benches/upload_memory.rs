@@ -300,6 +300,7 @@ impl ThroughGateway {
             grpc_addr: "127.0.0.1:0".parse().expect("addr"),
             tls: None,
             shutdown_grace: Duration::from_secs(1),
+            grpc_limits: wagate::config::GrpcLimits::default(),
             graph_timeout: Duration::from_secs(10),
             graph_connect_timeout: Duration::from_secs(2),
             graph_media_hosts: Vec::new(),

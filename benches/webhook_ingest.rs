@@ -113,6 +113,7 @@ async fn main() {
         grpc_addr: "127.0.0.1:0".parse().unwrap(),
         tls: None,
         shutdown_grace: Duration::from_secs(1),
+        grpc_limits: wagate::config::GrpcLimits::default(),
         graph_timeout: Duration::from_secs(10),
         graph_connect_timeout: Duration::from_secs(2),
         graph_media_hosts: Vec::new(),

@@ -20,7 +20,7 @@ use crate::{
     access::{PhoneNumbers, Scope},
     accounts::Accounts,
     bus::{Bus, BusSettings, RedisBus},
-    config::{Resolved, ResolvedAccount, ResolvedApiKey, WebhookLimits},
+    config::{GrpcLimits, Resolved, ResolvedAccount, ResolvedApiKey, WebhookLimits},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
     policy::{
@@ -134,7 +134,11 @@ impl Gateway {
                 rate_limit,
                 config.enforce_window,
             ),
-            settings: GrpcSettings { api_keys: Arc::from(config.api_keys), tls: config.tls },
+            settings: GrpcSettings {
+                api_keys: Arc::from(config.api_keys),
+                tls: config.tls,
+                limits: config.grpc_limits,
+            },
             grace: config.shutdown_grace,
             background,
         })
@@ -222,6 +226,7 @@ impl Sandbox {
             grpc_addr: options.grpc_addr,
             tls: None,
             shutdown_grace: Duration::from_secs(5),
+            grpc_limits: GrpcLimits::default(),
             graph_timeout: Duration::from_secs(10),
             graph_connect_timeout: Duration::from_secs(2),
             graph_media_hosts: Vec::new(),

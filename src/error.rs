@@ -80,6 +80,10 @@ pub enum Error {
     /// A store the gateway depends on (Redis) is unreachable; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// The call did not finish within its deadline (the default one, when
+    /// the client set none).
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(String),
     /// A bug or an unexpected state; logged, never detailed to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -193,6 +197,7 @@ fn status_of(err: Error) -> Status {
             Status::data_loss(m)
         }
         Error::Unavailable(m) => Status::unavailable(m),
+        Error::DeadlineExceeded(m) => Status::deadline_exceeded(m),
         Error::Policy(e) => policy_status(e),
         Error::Bus(e) => bus_status(e),
         Error::GroupHistoryLost { last_cursor } => lagged(

@@ -6,7 +6,8 @@
 //!
 //! - [`pb`]: code generated from `proto/wagate/v1`.
 //! - [`access`]: API-key scopes and phone-number sets; [`violation`]: one bad
-//!   request field; [`backoff`]: the retry helper; [`shutdown`], [`telemetry`].
+//!   request field; [`backoff`]: the retry helper; [`accept_errors`]: what
+//!   accept loops do out of descriptors; [`shutdown`], [`telemetry`].
 //! - [`config`]: the TOML file, its environment overrides, and what it resolves to.
 //! - [`graph`]: the outbound Cloud API client, typed request bodies, and
 //!   Meta's enum spellings ([`graph::vocab`]).
@@ -21,6 +22,7 @@
 //! - [`app`] binds every listener and runs them until the shutdown token is
 //!   cancelled; [`cli`] parses the command line.
 
+pub mod accept_errors;
 pub mod access;
 pub mod accounts;
 pub mod app;

@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use crate::access::Scope;
 
+pub use resolved::GrpcLimits;
 pub use resolved::{
     BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits,
 };
@@ -75,11 +76,37 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// How long in-flight calls may take to finish at shutdown, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Connections served at once; past it the listener stops accepting.
+    pub max_connections: usize,
+    /// Concurrent calls on one HTTP/2 connection.
+    pub max_concurrent_streams: u32,
+    /// How often an idle connection is pinged, in seconds.
+    pub keepalive_interval_secs: u64,
+    /// How long a ping may go unanswered before the connection closes, in seconds.
+    pub keepalive_timeout_secs: u64,
+    /// The deadline of unary calls that carry none, in seconds.
+    pub default_unary_deadline_secs: u64,
+    /// The largest message a client may send (and the server send), in bytes.
+    pub max_message_bytes: usize,
+    /// The largest block of request metadata, in bytes.
+    pub max_header_list_bytes: u32,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { grpc_addr: ([0, 0, 0, 0], 50051).into(), tls: None, shutdown_grace_secs: 20 }
+        let limits = GrpcLimits::default();
+        Self {
+            grpc_addr: ([0, 0, 0, 0], 50051).into(),
+            tls: None,
+            shutdown_grace_secs: 20,
+            max_connections: limits.max_connections,
+            max_concurrent_streams: limits.max_concurrent_streams,
+            keepalive_interval_secs: limits.keepalive_interval.as_secs(),
+            keepalive_timeout_secs: limits.keepalive_timeout.as_secs(),
+            default_unary_deadline_secs: limits.default_unary_deadline.as_secs(),
+            max_message_bytes: limits.max_message_bytes,
+            max_header_list_bytes: limits.max_header_list_bytes,
+        }
     }
 }
 

@@ -95,6 +95,20 @@ impl Config {
             Some(TlsPem { cert: cert?, key: key? })
         });
 
+        let sv = &self.server;
+        for (name, value) in [
+            ("max_connections", sv.max_connections as u64),
+            ("max_concurrent_streams", u64::from(sv.max_concurrent_streams)),
+            ("keepalive_interval_secs", sv.keepalive_interval_secs),
+            ("keepalive_timeout_secs", sv.keepalive_timeout_secs),
+            ("default_unary_deadline_secs", sv.default_unary_deadline_secs),
+            ("max_message_bytes", sv.max_message_bytes as u64),
+            ("max_header_list_bytes", u64::from(sv.max_header_list_bytes)),
+        ] {
+            if value == 0 {
+                problem(format!("server.{name}"), "must be greater than 0".into());
+            }
+        }
         let w = &self.webhook;
         if !self.webhook.path.starts_with('/') {
             problem("webhook.path".into(), format!("must start with '/', got {:?}", self.webhook.path));
@@ -317,6 +331,15 @@ impl Config {
             grpc_addr: self.server.grpc_addr,
             tls,
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_secs),
+            grpc_limits: GrpcLimits {
+                max_connections: sv.max_connections,
+                max_concurrent_streams: sv.max_concurrent_streams,
+                keepalive_interval: Duration::from_secs(sv.keepalive_interval_secs),
+                keepalive_timeout: Duration::from_secs(sv.keepalive_timeout_secs),
+                default_unary_deadline: Duration::from_secs(sv.default_unary_deadline_secs),
+                max_message_bytes: sv.max_message_bytes,
+                max_header_list_bytes: sv.max_header_list_bytes,
+            },
             graph_timeout: Duration::from_millis(graph.timeout_ms),
             graph_connect_timeout: Duration::from_millis(graph.connect_timeout_ms),
             graph_media_hosts: graph.media_hosts.clone(),

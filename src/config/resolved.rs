@@ -58,6 +58,39 @@ impl Default for WebhookLimits {
     }
 }
 
+/// The gRPC listener's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrpcLimits {
+    /// Connections served at once; past it the listener stops accepting.
+    pub max_connections: usize,
+    /// Concurrent streams (calls) on one HTTP/2 connection.
+    pub max_concurrent_streams: u32,
+    /// How often an idle connection is pinged.
+    pub keepalive_interval: Duration,
+    /// How long a ping may go unanswered before the connection is closed.
+    pub keepalive_timeout: Duration,
+    /// The deadline of unary calls that carry none.
+    pub default_unary_deadline: Duration,
+    /// The largest message a client may send, and the server send.
+    pub max_message_bytes: usize,
+    /// The largest block of request headers (metadata).
+    pub max_header_list_bytes: u32,
+}
+
+impl Default for GrpcLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            max_concurrent_streams: 1024,
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            default_unary_deadline: Duration::from_secs(30),
+            max_message_bytes: 4 * 1024 * 1024,
+            max_header_list_bytes: 16 * 1024,
+        }
+    }
+}
+
 /// A checked configuration with its secrets read: what the gateway runs on.
 #[derive(Debug)]
 pub struct Resolved {
@@ -65,6 +98,8 @@ pub struct Resolved {
     pub grpc_addr: SocketAddr,
     /// TLS for the gRPC listener.
     pub tls: Option<TlsPem>,
+    /// What connections and calls on the gRPC listener may hold.
+    pub grpc_limits: GrpcLimits,
     /// How long in-flight calls may take to finish at shutdown.
     pub shutdown_grace: Duration,
     /// The whole-request timeout of Graph calls.

@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod convert;
+mod deadline;
 mod events;
+mod incoming;
 mod media;
 mod messaging;
 pub mod template_convert;
@@ -14,14 +16,17 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Identity, Server, ServerTlsConfig, server::TcpIncoming};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Identity, Server, ServerTlsConfig},
+};
 use tonic_health::ServingStatus;
 
 use crate::{
     access::Scope,
     accounts::Accounts,
     bus::Bus,
-    config::{ResolvedApiKey, TlsPem},
+    config::{GrpcLimits, ResolvedApiKey, TlsPem},
     pb::{
         self, event_service_server::EventServiceServer, media_service_server::MediaServiceServer,
         messaging_service_server::MessagingServiceServer, template_service_server::TemplateServiceServer,
@@ -87,6 +92,8 @@ pub struct GrpcSettings {
     pub api_keys: Arc<[ResolvedApiKey]>,
     /// TLS, or plaintext.
     pub tls: Option<TlsPem>,
+    /// Connections, streams, keepalive, deadlines and message sizes.
+    pub limits: GrpcLimits,
 }
 
 /// Serves the four services, health and reflection on `listener` until
@@ -117,23 +124,44 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1().map_err(ServeError::Reflection)?;
     let reflection_v1alpha = reflection().build_v1alpha().map_err(ServeError::Reflection)?;
 
-    let mut server = Server::builder().http2_keepalive_interval(Some(Duration::from_secs(30)));
+    let limits = settings.limits;
+    let mut server = Server::builder()
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .http2_max_header_list_size(limits.max_header_list_bytes);
     if let Some(tls) = settings.tls {
         server = server.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(tls.cert, tls.key)))?;
     }
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut server = server.layer(deadline::DefaultDeadlineLayer { deadline: limits.default_unary_deadline });
+    let incoming = incoming::incoming(listener, limits.max_connections);
+    let size = limits.max_message_bytes;
     server
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(MessagingServiceServer::with_interceptor(Messaging::new(shared.clone()), auth(Scope::Messages)))
-        .add_service(MediaServiceServer::with_interceptor(
-            Media::new(shared.clone(), shutdown.clone()),
+        .add_service(InterceptedService::new(
+            MessagingServiceServer::new(Messaging::new(shared.clone()))
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
+            auth(Scope::Messages),
+        ))
+        .add_service(InterceptedService::new(
+            MediaServiceServer::new(Media::new(shared.clone(), shutdown.clone()))
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
             auth(Scope::Media),
         ))
-        .add_service(TemplateServiceServer::with_interceptor(Templates::new(shared.clone()), auth(Scope::Templates)))
-        .add_service(EventServiceServer::with_interceptor(
-            events::Events::new(shared, shutdown.clone()),
+        .add_service(InterceptedService::new(
+            TemplateServiceServer::new(Templates::new(shared.clone()))
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
+            auth(Scope::Templates),
+        ))
+        .add_service(InterceptedService::new(
+            EventServiceServer::new(events::Events::new(shared, shutdown.clone()))
+                .max_decoding_message_size(size)
+                .max_encoding_message_size(size),
             auth(Scope::Events),
         ))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())

@@ -10,6 +10,7 @@ mod cli;
 mod emulator;
 mod errors;
 mod events;
+mod grpc_limits;
 mod idempotency;
 mod inputs;
 mod layering;

@@ -266,7 +266,7 @@ impl Process {
         let counter = accept_failures_logged.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if line.contains("webhook accept failed") {
+                if line.contains("accept failed") && line.contains("\"listener\":\"webhook\"") {
                     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }

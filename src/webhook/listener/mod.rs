@@ -11,11 +11,10 @@
 //! - bodies reserve their size from a global budget before they are read
 //!   ([`super::budget`]);
 //! - accept errors (out of descriptors) back off instead of spinning and are
-//!   logged at most once a second ([`accept_errors`]);
+//!   logged at most once a second ([`crate::accept_errors`]);
 //! - at shutdown the listening socket closes at once, connections without a
 //!   request in flight close at once, and requests in flight finish.
 
-mod accept_errors;
 mod connection;
 mod pending;
 
@@ -24,8 +23,9 @@ use std::{io, net::SocketAddr, sync::Arc};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use self::{accept_errors::AcceptErrors, pending::Pending};
+use self::pending::Pending;
 use super::handler::WebhookState;
+use crate::accept_errors::AcceptErrors;
 
 /// A bound webhook listener.
 pub struct Listener {
@@ -53,7 +53,7 @@ impl Listener {
         let pending = Arc::new(Pending::new(limits.max_pending_connections));
         let active = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
         let connections = TaskTracker::new();
-        let mut errors = AcceptErrors::default();
+        let mut errors = AcceptErrors::new("webhook");
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,

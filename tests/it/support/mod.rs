@@ -22,7 +22,9 @@ use wagate::{
     access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::{Bus, BusSettings, Filter, Start},
-    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits},
+    config::{
+        GrpcLimits, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits,
+    },
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{self, event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
@@ -80,6 +82,7 @@ pub struct Builder {
     pair_rate_limit: bool,
     webhook_limits: WebhookLimits,
     apps: Vec<ResolvedApp>,
+    grpc_limits: GrpcLimits,
 }
 
 /// A running emulator and gateway; both stop when it is dropped.
@@ -148,6 +151,7 @@ impl TestGateway {
             pair_rate_limit: false,
             webhook_limits: WebhookLimits { max_body_bytes: 1 << 20, ..WebhookLimits::default() },
             apps: Vec::new(),
+            grpc_limits: GrpcLimits::default(),
         }
     }
 
@@ -327,6 +331,12 @@ impl Builder {
         self
     }
 
+    /// The gRPC listener's limits.
+    pub fn grpc_limits(mut self, limits: GrpcLimits) -> Self {
+        self.grpc_limits = limits;
+        self
+    }
+
     /// Where the emulator says media can be downloaded from.
     pub fn emulator_media_base_url(mut self, url: &str) -> Self {
         self.emulator.public_base_url = Some(url.to_owned());
@@ -363,6 +373,7 @@ impl Builder {
             grpc_addr: "127.0.0.1:0".parse().unwrap(),
             tls: self.tls,
             shutdown_grace: Duration::from_secs(2),
+            grpc_limits: self.grpc_limits,
             graph_timeout: self.graph_timeout,
             graph_connect_timeout: Duration::from_secs(2),
             graph_media_hosts: Vec::new(),

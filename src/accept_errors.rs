@@ -1,4 +1,4 @@
-//! What the accept loop does when `accept` fails: pause with a growing delay
+//! What an accept loop (webhook or gRPC) does when `accept` fails: pause with a growing delay
 //! when the process is out of a resource (descriptors, buffers), so it does
 //! not spin, and log at most one line a second, with the count of the
 //! failures it did not log.
@@ -17,30 +17,37 @@ const LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The state of consecutive accept failures.
 #[derive(Debug, Default)]
-pub(super) struct AcceptErrors {
+pub(crate) struct AcceptErrors {
+    listener: &'static str,
     pause: Option<Duration>,
     last_logged: Option<Instant>,
     unlogged: u64,
 }
 
 impl AcceptErrors {
+    /// The failures of the listener named `listener` (for the log).
+    pub(crate) fn new(listener: &'static str) -> Self {
+        Self { listener, ..Self::default() }
+    }
+
     /// An accept succeeded: the next failure starts from the first pause.
-    pub(super) fn succeeded(&mut self) {
+    pub(crate) fn succeeded(&mut self) {
         self.pause = None;
     }
 
     /// An accept failed with `error`: logs it if no line was written in the
     /// last second, and returns how long to wait before accepting again.
-    pub(super) fn failed(&mut self, error: &io::Error) -> Duration {
+    pub(crate) fn failed(&mut self, error: &io::Error) -> Duration {
         self.failed_at(error, Instant::now())
     }
 
     fn failed_at(&mut self, error: &io::Error, now: Instant) -> Duration {
         if self.last_logged.is_none_or(|at| now.duration_since(at) >= LOG_INTERVAL) {
             tracing::warn!(
+                listener = self.listener,
                 error = %error,
                 not_logged = self.unlogged,
-                "webhook accept failed (the count is of failures since the last line)"
+                "accept failed (the count is of failures since the last line)"
             );
             self.last_logged = Some(now);
             self.unlogged = 0;
