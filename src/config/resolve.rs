@@ -92,7 +92,9 @@ impl Config {
         let tls = self.server.tls.as_ref().and_then(|tls| {
             let cert = read_file("server.tls.cert_file", &tls.cert_file, &mut problem);
             let key = read_file("server.tls.key_file", &tls.key_file, &mut problem);
-            Some(TlsPem { cert: cert?, key: key? })
+            let pem = TlsPem { cert: cert?, key: key? };
+            check_tls(&pem, &mut problem);
+            Some(pem)
         });
 
         let sv = &self.server;
@@ -507,6 +509,45 @@ fn resolve_apps(
     resolved
 }
 
+/// The certificate chain and the private key parse, and the key is the
+/// leaf certificate's: otherwise the listener would fail at its first handshake.
+fn check_tls(pem: &TlsPem, problem: &mut impl FnMut(String, String)) {
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject as _};
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&pem.cert).collect();
+    let certs = match certs {
+        Ok(certs) if !certs.is_empty() => Some(certs),
+        Ok(_) => {
+            problem("server.tls.cert_file".into(), "holds no PEM certificate".into());
+            None
+        }
+        Err(e) => {
+            problem("server.tls.cert_file".into(), format!("is not a PEM certificate chain: {e}"));
+            None
+        }
+    };
+    let key = match PrivateKeyDer::from_pem_slice(&pem.key) {
+        Ok(key) => match rustls::crypto::ring::sign::any_supported_type(&key) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                problem("server.tls.key_file".into(), format!("is not a usable private key: {e}"));
+                None
+            }
+        },
+        Err(e) => {
+            problem("server.tls.key_file".into(), format!("is not a PEM private key: {e}"));
+            None
+        }
+    };
+    if let (Some(certs), Some(key)) = (certs, key)
+        && let Err(e) = rustls::sign::CertifiedKey::new(certs, key).keys_match()
+    {
+        problem(
+            "server.tls.key_file".into(),
+            format!("does not belong to the first certificate of server.tls.cert_file: {e}"),
+        );
+    }
+}
+
 fn read_file(key: &str, path: &Path, problem: &mut impl FnMut(String, String)) -> Option<Vec<u8>> {
     std::fs::read(path).map_err(|e| problem(key.to_owned(), format!("cannot read {}: {e}", path.display()))).ok()
 }
@@ -604,6 +645,26 @@ mod tests {
             phone_number_ids = ["*"]
             "#
         )
+    }
+
+    #[test]
+    fn tls_files_must_parse_and_the_key_must_match_the_certificate() {
+        let problems_of = |pem: &TlsPem| {
+            let mut keys = Vec::new();
+            check_tls(pem, &mut |key, _| keys.push(key));
+            keys
+        };
+        let one = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let pem = |cert: &rcgen::CertifiedKey<rcgen::KeyPair>, key: &rcgen::CertifiedKey<rcgen::KeyPair>| TlsPem {
+            cert: cert.cert.pem().into_bytes(),
+            key: key.signing_key.serialize_pem().into_bytes(),
+        };
+        assert!(problems_of(&pem(&one, &one)).is_empty());
+        assert_eq!(problems_of(&pem(&one, &other)), ["server.tls.key_file"]);
+        let garbage =
+            TlsPem { cert: b"not a certificate".to_vec(), key: b"-----BEGIN PRIVATE KEY-----\nzz\n".to_vec() };
+        assert_eq!(problems_of(&garbage), ["server.tls.cert_file", "server.tls.key_file"]);
     }
 
     #[test]

@@ -46,7 +46,8 @@ async fn past_max_connections_the_listener_stops_accepting_until_one_closes() {
     // The second connection is not served while the first is open.
     let second = endpoint.clone().timeout(Duration::from_millis(500)).connect_lazy();
     let mut blocked = MessagingServiceClient::with_interceptor(second, bearer(KEY));
-    let refused = tokio::time::timeout(Duration::from_millis(800), blocked.get_conversation_window(window.clone())).await;
+    let refused =
+        tokio::time::timeout(Duration::from_millis(800), blocked.get_conversation_window(window.clone())).await;
     assert!(!matches!(refused, Ok(Ok(_))), "a second connection was served past max_connections = 1");
     drop((client, first, blocked));
     let deadline = Instant::now() + Duration::from_secs(10);
