@@ -21,7 +21,7 @@ use wagate::{
     access::{PhoneNumbers, Scope},
     app::Gateway,
     bus::{Bus, BusSettings},
-    config::{RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem},
+    config::{Durability, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, TlsPem},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
 };
@@ -298,7 +298,11 @@ impl Builder {
 
     /// Uses Redis at `url` with the key prefix `prefix` for the bus and the windows.
     pub fn redis(mut self, url: &str, prefix: &str) -> Self {
-        self.redis = Some(RedisSettings { url: SecretString::from(url.to_owned()), key_prefix: prefix.to_owned() });
+        self.redis = Some(RedisSettings {
+            url: SecretString::from(url.to_owned()),
+            key_prefix: prefix.to_owned(),
+            durability: Durability::None,
+        });
         self
     }
 
