@@ -6,6 +6,7 @@
 mod auth;
 mod bus_redis;
 mod cli;
+mod durability;
 mod emulator;
 mod errors;
 mod events;
