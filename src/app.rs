@@ -108,9 +108,10 @@ impl Gateway {
             Some(redis) => {
                 let url = redis.url.expose_secret();
                 let prefix = &redis.key_prefix;
-                let bus = RedisBus::connect_durable(url, prefix, config.bus.clone(), redis.durability, background.clone())
-                    .await
-                    .map_err(|e| AppError::Redis(e.to_string()))?;
+                let bus =
+                    RedisBus::connect_durable(url, prefix, config.bus.clone(), redis.durability, background.clone())
+                        .await
+                        .map_err(|e| AppError::Redis(e.to_string()))?;
                 report_durability(&bus, &redis.durability);
                 let state = policy::connect_redis(url).await.map_err(|e| AppError::Redis(e.to_string()))?;
                 let windows = Windows::Redis(RedisWindows::new(state.clone(), prefix));

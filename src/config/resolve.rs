@@ -569,8 +569,8 @@ mod tests {
             Durability::Replicas { count: 2, timeout: Duration::from_millis(250) }
         );
 
-        let err = resolve(with("durability = \"replicas\"\ndurability_replicas = 0\ndurability_timeout_ms = 0"))
-            .unwrap_err();
+        let err =
+            resolve(with("durability = \"replicas\"\ndurability_replicas = 0\ndurability_timeout_ms = 0")).unwrap_err();
         let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
         assert!(keys.contains(&"redis.durability_replicas".to_owned()), "{keys:?}");
         assert!(keys.contains(&"redis.durability_timeout_ms".to_owned()), "{keys:?}");

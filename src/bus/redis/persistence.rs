@@ -269,10 +269,7 @@ fn parse(
 
 /// `key:value` lines of an `INFO` reply (comments and blank lines skipped).
 fn fields(info: &str) -> HashMap<&str, &str> {
-    info.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| line.trim_end().split_once(':'))
-        .collect()
+    info.lines().filter(|line| !line.starts_with('#')).filter_map(|line| line.trim_end().split_once(':')).collect()
 }
 
 /// `7.0.15` → `Version(7, 0, 15)`; a missing patch is 0.
