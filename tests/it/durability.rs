@@ -107,6 +107,13 @@ async fn waiting_for_a_replica_answers_503_without_one_and_200_once_it_holds_the
     assert!(took >= timeout && took < timeout + Duration::from_secs(2), "503 after {took:?}");
 
     let replica = attach_replica(&primary).await;
+    // A generous wait now, so that a loaded machine cannot turn the 200 into a 503.
+    drop(gateway);
+    let gateway = TestGateway::builder()
+        .redis(&primary.url(), PREFIX)
+        .redis_durability(Durability::Replicas { count: 1, timeout: Duration::from_secs(5) })
+        .spawn()
+        .await;
     let started = Instant::now();
     let answer = gateway.post_webhook(&inbound("wamid.durable-replicated"), None).await;
     assert_eq!(answer.status(), StatusCode::OK, "after {:?}", started.elapsed());
