@@ -20,7 +20,7 @@ use crate::{
     access::{PhoneNumbers, Scope},
     accounts::Accounts,
     bus::{Bus, BusSettings, RedisBus},
-    config::{GrpcLimits, Resolved, ResolvedAccount, ResolvedApiKey, WebhookLimits},
+    config::{Durability, GrpcLimits, Resolved, ResolvedAccount, ResolvedApiKey, WebhookLimits},
     emulator::{Emulator, EmulatorConfig, EmulatorHandle},
     grpc::{self, GrpcSettings, Shared},
     policy::{
@@ -55,6 +55,22 @@ pub enum AppError {
     /// Redis could not be reached at start.
     #[error("redis: {0}")]
     Redis(String),
+}
+
+/// Logs once at startup what protects events already answered 200 to Meta:
+/// a warning when a Redis crash would lose them.
+fn report_durability(bus: &RedisBus, durability: &Durability) {
+    match bus.persistence() {
+        Ok(persistence) => match persistence.warning(durability) {
+            Some(warning) => tracing::warn!("{warning}"),
+            None => tracing::info!("{}", persistence.summary(durability)),
+        },
+        Err(error) => tracing::warn!(
+            %error,
+            "could not read Redis' persistence (INFO refused?): whether events answered 200 to Meta survive \
+             a Redis crash is unknown; see redis.durability"
+        ),
+    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
@@ -98,9 +114,11 @@ impl Gateway {
             Some(redis) => {
                 let url = redis.url.expose_secret();
                 let prefix = &redis.key_prefix;
-                let bus = RedisBus::connect(url, prefix, config.bus.clone(), background.clone())
-                    .await
-                    .map_err(|e| AppError::Redis(e.to_string()))?;
+                let bus =
+                    RedisBus::connect_durable(url, prefix, config.bus.clone(), redis.durability, background.clone())
+                        .await
+                        .map_err(|e| AppError::Redis(e.to_string()))?;
+                report_durability(&bus, &redis.durability);
                 let state = policy::connect_redis(url).await.map_err(|e| AppError::Redis(e.to_string()))?;
                 let windows = Windows::Redis(RedisWindows::new(state.clone(), prefix));
                 let idempotency = Idempotency::redis(state.clone(), prefix, DEFAULT_RETENTION);

@@ -48,7 +48,7 @@ use crate::{access::PhoneNumbers, pb};
 
 pub use crate::config::BusSettings;
 
-pub use self::redis::RedisBus;
+pub use self::redis::{ConnectError, Fsync, Persistence, Protection, RedisBus, Role, Version};
 pub use memory::MemoryBus;
 
 /// Where a subscription starts.

@@ -25,7 +25,8 @@ use crate::access::Scope;
 
 pub use resolved::GrpcLimits;
 pub use resolved::{
-    BusSettings, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits,
+    BusSettings, Durability, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem,
+    WebhookLimits,
 };
 
 /// The environment variable prefix of key overrides.
@@ -215,10 +216,42 @@ pub struct RedisConfig {
     /// The prefix of every key, so several deployments can share one Redis.
     #[serde(default = "default_key_prefix")]
     pub key_prefix: String,
+    /// What a webhook's 200 waits for besides Redis' reply: nothing, the
+    /// append-only file's fsync, or replicas.
+    #[serde(default)]
+    pub durability: DurabilityMode,
+    /// With `durability = "replicas"`: how many replicas must acknowledge.
+    #[serde(default = "default_durability_replicas")]
+    pub durability_replicas: u32,
+    /// How long a webhook waits for that acknowledgement, in milliseconds.
+    #[serde(default = "default_durability_timeout_ms")]
+    pub durability_timeout_ms: u64,
 }
 
 fn default_key_prefix() -> String {
     "wagate:".into()
+}
+
+fn default_durability_replicas() -> u32 {
+    1
+}
+
+fn default_durability_timeout_ms() -> u64 {
+    1000
+}
+
+/// `redis.durability`: what a webhook's 200 waits for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilityMode {
+    /// Redis' reply only: stored in memory, as durable as Redis' own settings.
+    #[default]
+    None,
+    /// The append-only file fsynced on the primary (`WAITAOF`, or
+    /// `appendfsync always` on Redis before 7.2).
+    Aof,
+    /// `durability_replicas` replicas acknowledged the write (`WAIT`).
+    Replicas,
 }
 
 /// `[bus]`

@@ -323,7 +323,8 @@ impl Config {
         }
         let redis = self.redis.as_ref().and_then(|r| {
             let url = read_secret("redis.url", &Secret::of(&r.url, &r.url_env, &r.url_file), env, &mut problem)?;
-            Some(RedisSettings { url, key_prefix: r.key_prefix.clone() })
+            let durability = resolve_durability(r, &mut problem);
+            Some(RedisSettings { url, key_prefix: r.key_prefix.clone(), durability })
         });
 
         if !problems.is_empty() {
@@ -374,6 +375,37 @@ impl Config {
             messages_per_second: self.policy.messages_per_second,
             pair_rate_limit: self.policy.pair_rate_limit,
         })
+    }
+}
+
+/// The most a webhook may wait for durability: Meta gives up on a webhook
+/// after a few seconds and redelivers it.
+const MAX_DURABILITY_TIMEOUT_MS: u64 = 10_000;
+
+/// The most replicas `WAIT` may be asked for.
+const MAX_DURABILITY_REPLICAS: u32 = 64;
+
+/// `redis.durability*`, checked.
+fn resolve_durability(r: &RedisConfig, problem: &mut impl FnMut(String, String)) -> Durability {
+    if r.durability == DurabilityMode::None {
+        return Durability::None;
+    }
+    if !(1..=MAX_DURABILITY_TIMEOUT_MS).contains(&r.durability_timeout_ms) {
+        problem(
+            "redis.durability_timeout_ms".into(),
+            format!("must be from 1 to {MAX_DURABILITY_TIMEOUT_MS} (Meta redelivers a webhook not answered in time)"),
+        );
+    }
+    let timeout = Duration::from_millis(r.durability_timeout_ms.clamp(1, MAX_DURABILITY_TIMEOUT_MS));
+    match r.durability {
+        DurabilityMode::None => Durability::None,
+        DurabilityMode::Aof => Durability::Aof { timeout },
+        DurabilityMode::Replicas => {
+            if !(1..=MAX_DURABILITY_REPLICAS).contains(&r.durability_replicas) {
+                problem("redis.durability_replicas".into(), format!("must be from 1 to {MAX_DURABILITY_REPLICAS}"));
+            }
+            Durability::Replicas { count: r.durability_replicas.clamp(1, MAX_DURABILITY_REPLICAS), timeout }
+        }
     }
 }
 
@@ -824,5 +856,26 @@ mod tests {
         let text = valid().replace("access_token_env = \"MAIN_TOKEN\"", &format!("access_token_file = {:?}", path));
         let resolved = Config::from_toml(&text, []).unwrap().resolve(&no_env).unwrap();
         assert_eq!(resolved.accounts[0].access_token.expose_secret(), "EAAG-file-token");
+    }
+
+    #[test]
+    fn redis_durability_resolves_with_its_defaults_and_refuses_out_of_range_values() {
+        let with = |extra: &str| valid() + "[redis]\nurl = \"redis://localhost:6380\"\n" + extra;
+        let resolve = |text: String| Config::from_toml(&text, []).unwrap().resolve(&|_| Some("t".into()));
+        let durability = |text: String| resolve(text).unwrap().redis.unwrap().durability;
+
+        assert_eq!(durability(with("")), Durability::None);
+        assert_eq!(durability(with("durability = \"aof\"")), Durability::Aof { timeout: Duration::from_secs(1) });
+        assert_eq!(
+            durability(with("durability = \"replicas\"\ndurability_replicas = 2\ndurability_timeout_ms = 250")),
+            Durability::Replicas { count: 2, timeout: Duration::from_millis(250) }
+        );
+
+        let err =
+            resolve(with("durability = \"replicas\"\ndurability_replicas = 0\ndurability_timeout_ms = 0")).unwrap_err();
+        let keys: Vec<String> = err.problems().into_iter().map(|p| p.key).collect();
+        assert!(keys.contains(&"redis.durability_replicas".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"redis.durability_timeout_ms".to_owned()), "{keys:?}");
+        assert!(Config::from_toml(&with("durability = \"fsync\""), []).is_err());
     }
 }

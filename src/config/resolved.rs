@@ -144,6 +144,30 @@ pub struct RedisSettings {
     pub url: SecretString,
     /// The key prefix.
     pub key_prefix: String,
+    /// What a webhook's 200 waits for.
+    pub durability: Durability,
+}
+
+/// What every webhook publish waits for before the POST is answered 200
+/// (`redis.durability`). Redis answers a write once it is in memory; these
+/// make the answer wait until the write survives a Redis crash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Redis' reply only.
+    #[default]
+    None,
+    /// The primary's append-only file fsynced, within `timeout`.
+    Aof {
+        /// How long to wait.
+        timeout: Duration,
+    },
+    /// `count` replicas acknowledged the write, within `timeout`.
+    Replicas {
+        /// How many replicas.
+        count: u32,
+        /// How long to wait.
+        timeout: Duration,
+    },
 }
 
 /// An account with its secrets read.

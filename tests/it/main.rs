@@ -7,6 +7,7 @@ mod accounts_bound;
 mod auth;
 mod bus_redis;
 mod cli;
+mod durability;
 mod emulator;
 mod errors;
 mod events;

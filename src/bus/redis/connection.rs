@@ -13,13 +13,13 @@ use tokio::time::timeout;
 
 use crate::bus::BusError;
 
-/// How long connecting to Redis may take.
 /// The retry delays of the bus's background tasks (subscription readers,
 /// the pub/sub listener) while Redis fails.
 pub(super) fn backoff() -> crate::backoff::Backoff {
     crate::backoff::Backoff::new(Duration::from_millis(50), Duration::from_secs(2))
 }
 
+/// How long connecting to Redis may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long one command may take. Generous: a large publish batch is one script.
@@ -28,17 +28,27 @@ pub(super) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connects the command connection: a [`ConnectionManager`], which
 /// reconnects by itself.
 pub(super) async fn command_connection(client: &Client) -> Result<ConnectionManager, RedisError> {
-    let config = ConnectionManagerConfig::new()
+    client.get_connection_manager_with_config(manager_config(RESPONSE_TIMEOUT)).await
+}
+
+/// Connects the connection that waits for durability (`WAIT`, `WAITAOF`
+/// block it for up to `wait`): apart from the command connection, which
+/// must never block.
+pub(super) async fn wait_connection(client: &Client, wait: Duration) -> Result<ConnectionManager, RedisError> {
+    client.get_connection_manager_with_config(manager_config(RESPONSE_TIMEOUT + wait)).await
+}
+
+fn manager_config(response_timeout: Duration) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_response_timeout(Some(response_timeout))
         // Few, short reconnect attempts per command: while Redis is down a
         // publish should fail fast (the webhook answers 503 and Meta
         // redelivers) rather than hold the request; the next command
         // starts another round.
         .set_number_of_retries(2)
         .set_min_delay(Duration::from_millis(100))
-        .set_max_delay(Duration::from_secs(1));
-    client.get_connection_manager_with_config(config).await
+        .set_max_delay(Duration::from_secs(1))
 }
 
 /// Connects a pub/sub connection and subscribes to `channel`.

@@ -9,6 +9,8 @@ pub(super) struct Keys {
     pub(super) stream: String,
     /// The pub/sub channel announcing new entries.
     pub(super) channel: String,
+    /// Written by each durability round, which then waits for that write.
+    pub(super) durable: String,
 }
 
 // === impl Keys ===
@@ -16,7 +18,12 @@ pub(super) struct Keys {
 impl Keys {
     /// The keys under `prefix`.
     pub(super) fn new(prefix: &str) -> Self {
-        Self { prefix: prefix.to_owned(), stream: format!("{prefix}events"), channel: format!("{prefix}events:new") }
+        Self {
+            prefix: prefix.to_owned(),
+            stream: format!("{prefix}events"),
+            channel: format!("{prefix}events:new"),
+            durable: format!("{prefix}durable"),
+        }
     }
 
     /// Marks event `id` as stored, for deduplication.

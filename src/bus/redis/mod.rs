@@ -12,6 +12,7 @@
 //! | `P seen:<waba id>:<event id>` | string, `PX dedup_window` | the event id was stored: a redelivery is dropped |
 //! | `P status:<waba id>:<wamid>` | string, `PX dedup_window` | the furthest status rank stored for the message |
 //! | `P group-filter:<group>` | string | the filter of consumer group `<group>` ([`Filter::canonical`], JSON), set by its first subscriber |
+//! | `P durable` | string, `PX 60000` | written by each durability round, which then waits for that write (`redis.durability`) |
 //!
 //! # Guarantees
 //!
@@ -41,6 +42,12 @@
 //!   subscriber with another is refused. So an entry that does not match is
 //!   for no consumer of the group, and is acknowledged at once, even one
 //!   taken over from another consumer.
+//! - With `redis.durability` set, `publish` returns only once its events
+//!   survive a Redis crash: fsynced to the append-only file (`WAITAOF`, or
+//!   `appendfsync always` checked at startup on Redis before 7.2) or
+//!   acknowledged by replicas (`WAIT`). When the wait fails the events stay
+//!   stored, but `publish` fails, so the webhook answers 503 and Meta's
+//!   redelivery is deduplicated and waited for again.
 //! - A consumer the gateway named itself (the client gave no name) is
 //!   deleted from the group when its subscription ends with nothing pending
 //!   for it; one with entries pending stays, so that they are redelivered.
@@ -67,14 +74,18 @@
 //! script; `subscribe` the task that feeds a plain subscription, `groups` the
 //! one that feeds a consumer-group subscription (both on the `reader`
 //! shared by the two); `announce` the pub/sub listener that wakes them;
-//! `connection` the two connections, their timeouts and retry delays;
+//! `connection` the connections, their timeouts and retry delays;
+//! `persistence` reads what protects acknowledged events at startup, and
+//! `durable` waits for it on every publish;
 //! `keys` and `entry_id` the names and ids in Redis.
 
 mod announce;
 mod connection;
+mod durable;
 mod entry_id;
 mod groups;
 mod keys;
+mod persistence;
 mod reader;
 mod scripts;
 mod subscribe;
@@ -89,6 +100,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use self::{
     announce::{listen, wake},
     connection::{command_connection, millis, open_pubsub, retry_dropped, unavailable},
+    durable::Confirmer,
     entry_id::EntryId,
     groups::{GROUP_READ_AHEAD, Member, claim_group_filter, consume, create_group},
     keys::Keys,
@@ -97,7 +109,20 @@ use self::{
     subscribe::tail,
 };
 use super::{BusError, BusSettings, Filter, Start, Subscription, account_scoped, mark_superseded, status_rank};
-use crate::pb;
+use crate::{config::Durability, pb};
+
+pub use self::persistence::{Fsync, Persistence, Protection, Role, Version};
+
+/// Why a Redis bus could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Redis could not be reached.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// `redis.durability` cannot be guaranteed on this server; says what to change.
+    #[error("{0}")]
+    Durability(String),
+}
 
 /// The event bus on Redis: one capped stream for history, replay and consumer
 /// groups, pub/sub to wake every replica's subscribers.
@@ -111,6 +136,10 @@ pub struct RedisBus {
     /// Stops this bus's tasks: cancelled with the parent token or when the bus drops.
     shutdown: CancellationToken,
     _stop_tasks: DropGuard,
+    /// The server's persistence as read at startup, or why it could not be.
+    persistence: Result<Persistence, String>,
+    /// Waits for durability after each publish, when configured.
+    confirmer: Option<Confirmer>,
 }
 
 // === impl RedisBus ===
@@ -128,16 +157,38 @@ impl RedisBus {
         settings: BusSettings,
         shutdown: CancellationToken,
     ) -> Result<Self, BusError> {
+        Self::connect_durable(url, key_prefix, settings, Durability::None, shutdown).await.map_err(|e| match e {
+            ConnectError::Bus(e) => e,
+            ConnectError::Durability(why) => BusError::Unavailable(why),
+        })
+    }
+
+    /// [`RedisBus::connect`], then reads the server's persistence and makes
+    /// every publish wait for `durability`. Refuses (with what to change)
+    /// when the server cannot guarantee it: `Durability::Aof` on Redis
+    /// before 7.2 needs `appendonly yes` and `appendfsync always`.
+    pub async fn connect_durable(
+        url: &str,
+        key_prefix: &str,
+        settings: BusSettings,
+        durability: Durability,
+        shutdown: CancellationToken,
+    ) -> Result<Self, ConnectError> {
         let client = Client::open(url).map_err(unavailable)?;
-        let conn = command_connection(&client).await.map_err(unavailable)?;
+        let mut conn = command_connection(&client).await.map_err(unavailable)?;
         let keys = Arc::new(Keys::new(key_prefix));
+        let persistence = persistence::inspect(&mut conn).await.map_err(|e| e.to_string());
+        let plan = persistence::plan(&durability, persistence.as_ref().map_err(String::as_str))
+            .map_err(ConnectError::Durability)?;
+        let shutdown = shutdown.child_token();
+        let confirmer =
+            Confirmer::start(plan, &client, keys.durable.clone(), shutdown.clone()).await.map_err(unavailable)?;
 
         // Subscribe before returning, so that a subscription made right after
         // `connect` hears the very next announcement.
         let pubsub = open_pubsub(&client, &keys.channel).await.map_err(unavailable)?;
         let (notify, _) = watch::channel(0u64);
         let notify = Arc::new(notify);
-        let shutdown = shutdown.child_token();
         tokio::spawn(listen(client, keys.channel.clone(), pubsub, notify.clone(), shutdown.clone()));
 
         Ok(Self {
@@ -148,7 +199,15 @@ impl RedisBus {
             notify,
             _stop_tasks: shutdown.clone().drop_guard(),
             shutdown,
+            persistence,
+            confirmer,
         })
+    }
+
+    /// The server's persistence and replication as read at startup, or why
+    /// they could not be read (`INFO` refused).
+    pub fn persistence(&self) -> Result<&Persistence, &str> {
+        self.persistence.as_ref().map_err(String::as_str)
     }
 
     /// Stores `events` in order, dropping redeliveries and marking superseded
@@ -216,6 +275,11 @@ impl RedisBus {
             // The script announced the batch to every replica; wake the local
             // subscribers now rather than after the round trip.
             wake(&self.notify);
+        }
+        // Even when every event was a redelivery: the write that first
+        // stored them precedes the confirmation's.
+        if let Some(confirmer) = &self.confirmer {
+            confirmer.confirm().await?;
         }
         Ok(stored)
     }

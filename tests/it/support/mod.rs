@@ -23,7 +23,8 @@ use wagate::{
     app::Gateway,
     bus::{Bus, BusSettings, Filter, Start},
     config::{
-        GrpcLimits, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem, WebhookLimits,
+        Durability, GrpcLimits, RedisSettings, Resolved, ResolvedAccount, ResolvedApiKey, ResolvedApp, TlsPem,
+        WebhookLimits,
     },
     emulator::{Emulator, EmulatorConfig, EmulatorHandle, InboundSpec},
     pb::{self, event_service_client::EventServiceClient, messaging_service_client::MessagingServiceClient},
@@ -310,9 +311,19 @@ impl Builder {
         self
     }
 
+    /// What every webhook publish waits for (after [`Builder::redis`]).
+    pub fn redis_durability(mut self, durability: Durability) -> Self {
+        self.redis.as_mut().expect("redis(…) first").durability = durability;
+        self
+    }
+
     /// Uses Redis at `url` with the key prefix `prefix` for the bus and the windows.
     pub fn redis(mut self, url: &str, prefix: &str) -> Self {
-        self.redis = Some(RedisSettings { url: SecretString::from(url.to_owned()), key_prefix: prefix.to_owned() });
+        self.redis = Some(RedisSettings {
+            url: SecretString::from(url.to_owned()),
+            key_prefix: prefix.to_owned(),
+            durability: Durability::None,
+        });
         self
     }
 
@@ -350,6 +361,11 @@ impl Builder {
     }
 
     pub async fn spawn(self) -> TestGateway {
+        self.try_spawn().await.unwrap()
+    }
+
+    /// [`Builder::spawn`], or why the gateway refused to start.
+    pub async fn try_spawn(self) -> Result<TestGateway, wagate::app::AppError> {
         let emulator = Emulator::bind("127.0.0.1:0".parse().unwrap(), self.emulator.clone()).await.unwrap();
         let emulator_addr = emulator.local_addr();
         let handle = emulator.handle();
@@ -403,7 +419,7 @@ impl Builder {
             messages_per_second: self.messages_per_second,
             pair_rate_limit: self.pair_rate_limit,
         };
-        let gateway = Gateway::bind(config).await.unwrap();
+        let gateway = Gateway::bind(config).await?;
         let grpc_addr = gateway.grpc_addr();
         let webhook_addr = gateway.webhook_addr();
         let bus = gateway.bus();
@@ -411,7 +427,7 @@ impl Builder {
         let shutdown = CancellationToken::new();
         tokio::spawn(emulator.run(shutdown.clone()));
         tokio::spawn(gateway.run(shutdown.clone()));
-        TestGateway {
+        Ok(TestGateway {
             grpc_addr,
             emulator_addr,
             webhook_addr,
@@ -419,7 +435,7 @@ impl Builder {
             emulator: handle,
             shutdown,
             _redis: self.redis_server,
-        }
+        })
     }
 }
 

@@ -17,31 +17,85 @@ use tempfile::TempDir;
 /// How many times readiness is checked before giving up.
 const READY_TRIES: u32 = 400;
 
+/// How many ports are tried when the one found free was taken meanwhile.
+const PORT_TRIES: u32 = 5;
+
 /// A running `redis-server`; killed on drop.
 pub struct RedisServer {
     dir: TempDir,
     socket: PathBuf,
     child: Option<Child>,
-    persistent: bool,
+    /// The persistence arguments (and any others).
+    args: Vec<String>,
+    /// The loopback TCP port, 0 for none.
+    port: u16,
 }
 
 impl RedisServer {
     /// Starts a server and waits until it answers PING.
     pub fn start() -> Self {
-        Self::start_with(false)
+        Self::start_with(&["--appendonly", "no", "--appendfsync", "everysec"])
     }
 
     /// Starts a server whose data survives [`RedisServer::restart`] (and a kill).
     pub fn start_persistent() -> Self {
-        Self::start_with(true)
+        Self::start_with(&["--appendonly", "yes", "--appendfsync", "always"])
     }
 
-    fn start_with(persistent: bool) -> Self {
-        let dir = tempfile::Builder::new().prefix("wagate-redis").tempdir().expect("a temporary directory");
-        let socket = dir.path().join("redis.sock");
-        let mut server = Self { dir, socket, child: None, persistent };
+    /// Starts a server with these persistence (or other) arguments.
+    pub fn start_with(args: &[&str]) -> Self {
+        let mut server = Self::new(args, 0);
         server.spawn();
         server
+    }
+
+    /// Starts a server without persistence that also listens on a free
+    /// loopback port, so that replicas can attach to it.
+    pub fn start_on_tcp() -> Self {
+        // A replica attaching gets its full sync at once, not after the
+        // default 5 s wait for more replicas.
+        Self::start_tcp(&["--appendonly", "no", "--repl-diskless-sync-delay", "0"])
+    }
+
+    /// Starts a replica of `primary` (started with [`RedisServer::start_on_tcp`]);
+    /// it may still be syncing when this returns.
+    pub fn replica_of(primary: &Self) -> Self {
+        assert_ne!(primary.port, 0, "the primary must listen on TCP");
+        let port = primary.port.to_string();
+        Self::start_tcp(&["--appendonly", "no", "--replicaof", "127.0.0.1", &port])
+    }
+
+    fn start_tcp(args: &[&str]) -> Self {
+        let mut failure = String::new();
+        for _ in 0..PORT_TRIES {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free loopback port")
+                .port();
+            let mut server = Self::new(args, port);
+            // The port may have been taken between finding and binding it.
+            match server.try_spawn() {
+                Ok(()) => return server,
+                Err(why) => failure = why,
+            }
+        }
+        panic!("{failure}");
+    }
+
+    fn new(args: &[&str], port: u16) -> Self {
+        let dir = tempfile::Builder::new().prefix("wagate-redis").tempdir().expect("a temporary directory");
+        let socket = dir.path().join("redis.sock");
+        Self { dir, socket, child: None, args: args.iter().map(|a| (*a).to_owned()).collect(), port }
+    }
+
+    /// The TCP port (0 when the server listens on its socket only).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The directory of its files (the append-only file among them).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// `redis+unix://<socket>`, the redis-rs URL of the server.
@@ -65,16 +119,20 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
+        if let Err(why) = self.try_spawn() {
+            panic!("{why}");
+        }
+    }
+
+    fn try_spawn(&mut self) -> Result<(), String> {
         let log = self.dir.path().join("redis.log");
         let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--unixsocket"])
             .arg(&self.socket)
             .args(["--unixsocketperm", "700", "--save", ""])
-            .args(if self.persistent {
-                ["--appendonly", "yes", "--appendfsync", "always"]
-            } else {
-                ["--appendonly", "no", "--appendfsync", "everysec"]
-            })
+            .args(&self.args)
             .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")
@@ -93,15 +151,17 @@ impl RedisServer {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("redis-server exited with {status}:\n{}", read_log(&log));
+                self.child = None;
+                return Err(format!("redis-server exited with {status}:\n{}", read_log(&log)));
             }
             if pong(&self.socket) {
-                return;
+                return Ok(());
             }
             thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(25));
         }
-        panic!("redis-server did not answer PING on {}:\n{}", self.socket.display(), read_log(&log));
+        self.stop();
+        Err(format!("redis-server did not answer PING on {}:\n{}", self.socket.display(), read_log(&log)))
     }
 }
 
