@@ -160,6 +160,7 @@ impl Config {
 
         let mut accounts = Vec::new();
         let mut seen_numbers: HashMap<&str, usize> = HashMap::new();
+        let mut seen_wabas: HashMap<&str, usize> = HashMap::new();
         if self.accounts.is_empty() {
             problem("accounts".into(), "at least one [[accounts]] entry is required".into());
         }
@@ -167,6 +168,9 @@ impl Config {
             let key = |name: &str| format!("accounts[{i}].{name}");
             if !is_graph_id(&account.waba_id) {
                 problem(key("waba_id"), format!("must be a numeric Graph id, got {:?}", account.waba_id));
+            } else if let Some(other) = seen_wabas.insert(&account.waba_id, i) {
+                // Webhooks are judged by WABA: one WABA must have one owner.
+                problem(key("waba_id"), format!("{} is also accounts[{other}]'s", account.waba_id));
             }
             if account.phone_number_ids.is_empty() {
                 problem(key("phone_number_ids"), "list at least one phone number id".into());
@@ -494,7 +498,7 @@ fn resolve_apps(
     env: &dyn Fn(&str) -> Option<String>,
     problem: &mut impl FnMut(String, String),
 ) -> Vec<ResolvedApp> {
-    let mut resolved = Vec::new();
+    let mut resolved: Vec<ResolvedApp> = Vec::new();
     let mut names = HashSet::new();
     for (i, app) in apps.iter().enumerate() {
         let key = |name: &str| format!("apps[{i}].{name}");
@@ -528,6 +532,15 @@ fn resolve_apps(
         } else {
             default_token.cloned()
         };
+        if let Some(secret) = &secret {
+            use secrecy::ExposeSecret as _;
+            let shared = resolved.iter().find(|other| other.app_secrets[0].expose_secret() == secret.expose_secret());
+            if let Some(other) = shared {
+                // A POST is judged by the app whose secret signed it: two apps
+                // with one secret could not be told apart.
+                problem(key("app_secret"), format!("is also the secret of app {:?}", other.name));
+            }
+        }
         if let Some(secret) = secret {
             resolved.push(ResolvedApp {
                 name: app.name.clone(),
@@ -728,6 +741,16 @@ mod tests {
             app_id = "not-a-number"
             app_secret = ""
             webhook_path = "hooks"
+            [[accounts]]
+            name = "four"
+            app = "b"
+            waba_id = "20"
+            phone_number_ids = ["41"]
+            access_token = "t4"
+            [[apps]]
+            name = "c"
+            app_secret = "secret-b"
+            verify_token = "token-c"
             "#;
         let problems = Config::from_toml(&two_apps(extra), []).unwrap().resolve(&no_env).unwrap_err().problems();
         let keys: Vec<_> = problems.iter().map(|p| p.key.as_str()).collect();
@@ -739,6 +762,8 @@ mod tests {
             "apps[2].app_secret",
             "apps[2].webhook_path",
             "webhook.verify_token",
+            "accounts[3].waba_id",
+            "apps[3].app_secret",
         ] {
             assert!(keys.contains(&key), "no problem for {key}: {problems:?}");
         }
