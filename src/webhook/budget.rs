@@ -6,7 +6,13 @@
 //! (503) unread, so memory stays under the budget however many connections
 //! send at once.
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -15,6 +21,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct BodyBudget {
     bytes: Arc<Semaphore>,
     total: usize,
+    /// Bodies refused so far, for the operator.
+    refused: Arc<AtomicU64>,
+    /// The Unix second of the last log line about refusals.
+    last_logged: Arc<AtomicU64>,
 }
 
 /// Bytes held for one body until it is dropped.
@@ -27,16 +37,41 @@ impl BodyBudget {
     /// A budget of `total` bytes (capped at what a semaphore can count).
     pub fn new(total: usize) -> Self {
         let total = total.clamp(1, Semaphore::MAX_PERMITS);
-        Self { bytes: Arc::new(Semaphore::new(total)), total }
+        Self { bytes: Arc::new(Semaphore::new(total)), total, refused: Arc::default(), last_logged: Arc::default() }
     }
 
     /// Reserves `bytes`, or `None` when the budget cannot hold them right now.
     pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
-        let bytes = u32::try_from(bytes.max(1)).ok()?;
-        if bytes as usize > self.total {
-            return None;
+        let reserved = u32::try_from(bytes.max(1))
+            .ok()
+            .filter(|b| *b as usize <= self.total)
+            .and_then(|b| self.bytes.clone().try_acquire_many_owned(b).ok());
+        match reserved {
+            Some(permit) => Some(Reservation { _permit: permit }),
+            None => {
+                self.refused_one(bytes);
+                None
+            }
         }
-        self.bytes.clone().try_acquire_many_owned(bytes).ok().map(|permit| Reservation { _permit: permit })
+    }
+
+    /// Bodies refused so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Counts a refusal and, at most once a second, tells the operator.
+    fn refused_one(&self, bytes: usize) {
+        let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if self.last_logged.swap(now, Ordering::Relaxed) != now {
+            tracing::warn!(
+                bytes,
+                budget = self.total,
+                refused_total = refused,
+                "webhook body refused with 503: webhook.max_body_bytes_in_flight is spent"
+            );
+        }
     }
 
     /// Bytes not reserved right now.
@@ -61,5 +96,6 @@ mod tests {
         drop(b);
         assert_eq!(budget.available(), 100);
         assert!(budget.try_reserve(101).is_none(), "larger than the whole budget");
+        assert_eq!(budget.refused(), 2, "every refusal is counted");
     }
 }
